@@ -1,0 +1,75 @@
+// `tock daemon [--jobs file] [--concurrency N]`: runs the loop until SIGINT/SIGTERM.
+// The first signal drains gracefully; a second one stops at once (leases then expire and
+// each occurrence's semantics decide, exactly as after a crash).
+
+import { loadJobsFile } from '../config/file.js';
+import { applyFile } from './apply.js';
+import { Daemon } from '../daemon/daemon.js';
+import { lineLogger } from '../daemon/log.js';
+import { parseDuration, parsePositiveDuration } from '../schedule/index.js';
+import type { Store } from '../store/index.js';
+import { usageError } from '../errors.js';
+import type { GlobalOptions } from './program.js';
+import { intFlag, openStore } from './io.js';
+import type { JobSpec } from '../types.js';
+
+export default async function daemon(_args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
+  const concurrency = intFlag(o.concurrency, '--concurrency', 1, 10_000, 16);
+  const graceMs = durationFlag(o.grace, '--grace', 30_000, parseDuration);
+  const leaseMs = durationFlag(o.lease, '--lease', 30_000, parsePositiveDuration);
+  const keepDays = intFlag(o.keepDays, '--keep-days', 1, 100_000, 90);
+  const keepRuns = intFlag(o.keepRuns, '--keep-runs', 1, 10_000_000, 1000);
+  const jobsFile = o.jobs === undefined ? undefined : String(o.jobs);
+  const firstFile = jobsFile === undefined ? undefined : loadJobsFile(jobsFile); // bad file: exit 2 before anything runs
+  const store = openStore(global);
+  const log = lineLogger();
+  let pending = firstFile;
+  const applyJobs = firstFile
+    ? () => {
+        const file = pending ?? loadJobsFile(jobsFile!);
+        pending = undefined;
+        return applyOwned(store, file.path, file.jobs);
+      }
+    : undefined;
+  const d = new Daemon({ store, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, applyJobs });
+  d.start();
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (++signals > 1) {
+        log('stopped', `second ${sig}: stopping now; running occurrences are recovered by their leases`);
+        process.exit(130);
+      }
+      log('stopping', `${sig} received`);
+      d.stop().then(resolve, (err) => {
+        log('error', `while stopping: ${(err as Error).message}`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', () => {
+      log('reloaded', `SIGHUP: re-reading ${jobsFile ?? 'nothing (no --jobs file)'}`);
+      d.reload();
+    });
+  });
+  store.close();
+}
+
+/**
+ * Applies the daemon's jobs file. It owns the jobs it created from that file: a job removed
+ * from the file is removed from the store; jobs added with `tock add` or from other files stay.
+ */
+function applyOwned(store: Store, source: string, jobs: JobSpec[]): string {
+  const r = applyFile(store, source, jobs, { prune: true, dryRun: false, pruneOwnOnly: true }, Date.now());
+  return `${source}: ${r.created.length} created, ${r.updated.length} updated, ${r.unchanged.length} unchanged, ${r.removed.length} removed`;
+}
+
+function durationFlag(v: unknown, flag: string, fallback: number, parse: (s: string) => number): number {
+  if (v === undefined) return fallback;
+  try {
+    return parse(String(v));
+  } catch (err) {
+    throw usageError(`${flag}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,98 @@
+// What every command shares: opening the store named by --db/TOCK_DB, printing JSON or
+// tables, colour only on a TTY and never with NO_COLOR or --no-color, and time formatting.
+
+import path from 'node:path';
+import chalk from 'chalk';
+import { DateTime } from 'luxon';
+import { Store, defaultStorePath } from '../store/index.js';
+import type { GlobalOptions } from './program.js';
+import { usageError } from '../errors.js';
+
+export function storePath(global: GlobalOptions): string {
+  return global.db ? path.resolve(global.db) : defaultStorePath();
+}
+
+export function openStore(global: GlobalOptions): Store {
+  return Store.open(storePath(global));
+}
+
+/** Opens the store, runs fn, and always closes it. */
+export async function withStore<T>(global: GlobalOptions, fn: (store: Store) => T | Promise<T>): Promise<T> {
+  const store = openStore(global);
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export function useColor(global: GlobalOptions): boolean {
+  const wanted = global.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
+  chalk.level = wanted ? (chalk.level || 1) : 0;
+  return wanted;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function print(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** For people: `Mon 2026-11-23 02:30:00 UTC` in the machine's zone, like systemctl list-timers. */
+export function when(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-';
+  return DateTime.fromMillis(ms).toFormat('ccc yyyy-LL-dd HH:mm:ss ZZZZ');
+}
+
+/** `4min 3s left`-style spans: `3h 12min`, `45s`, `2d 4h`. */
+export function span(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}min ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}min`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+export function durationText(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-';
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  return span(ms);
+}
+
+/** A whole number from a flag, or a usage error naming the flag and the range. */
+export function intFlag(value: unknown, flag: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw usageError(`${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function stateColor(state: string | null | undefined): string {
+  const s = state ?? '-';
+  switch (s) {
+    case 'succeeded':
+      return chalk.green(s);
+    case 'failed':
+    case 'abandoned':
+      return chalk.red(s);
+    case 'running':
+    case 'pending':
+      return chalk.cyan(s);
+    case 'skipped':
+    case 'missed':
+      return chalk.yellow(s);
+    default:
+      return s;
+  }
+}

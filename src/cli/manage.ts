@@ -1,0 +1,25 @@
+// `tock remove|pause|resume <name>`. Removing keeps the job's history; resuming fires
+// from now on and does not replay what the pause skipped.
+
+import { notFound } from '../errors.js';
+import type { GlobalOptions } from './program.js';
+import { print, printJson, withStore } from './io.js';
+
+type Change = 'removed' | 'paused' | 'resumed';
+
+async function change(name: string, global: GlobalOptions, what: Change) {
+  await withStore(global, (store) => {
+    const changed = store.write(() => {
+      const row = store.jobs.get(name);
+      if (!row) throw notFound(`no job named ${name} (see tock list)`);
+      if (what === 'removed') return store.jobs.remove(name);
+      return store.jobs.setPaused(name, what === 'paused', Date.now());
+    });
+    if (global.json) return printJson({ name, [what]: changed, changed });
+    print(changed ? `${name} ${what}` : `${name} was already ${what}`);
+  });
+}
+
+export const remove = (args: unknown[], _o: unknown, g: GlobalOptions) => change(String(args[0]), g, 'removed');
+export const pause = (args: unknown[], _o: unknown, g: GlobalOptions) => change(String(args[0]), g, 'paused');
+export const resume = (args: unknown[], _o: unknown, g: GlobalOptions) => change(String(args[0]), g, 'resumed');

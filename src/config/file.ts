@@ -1,0 +1,80 @@
+// The YAML jobs file: `defaults:` and `jobs:`, read as a whole. Any bad field anywhere
+// rejects the file, with the path of every problem, so nothing is half-applied.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { usageError, ValidationErrors } from '../errors.js';
+import type { JobSpec } from '../types.js';
+import { isMapping, POLICY_FIELDS, readJob, type Raw } from './job.js';
+
+export interface JobsFile {
+  path: string;
+  jobs: JobSpec[];
+}
+
+export function loadJobsFile(file: string): JobsFile {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw usageError(`cannot read the jobs file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return { path: abs, jobs: parseJobsFile(text, file) };
+}
+
+export function parseJobsFile(text: string, file: string): JobSpec[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = lines.linePos(e.pos[0]);
+    const where = ` at line ${pos.line}, column ${pos.col}`;
+    throw usageError(`${file} is not valid YAML${where}: ${e.message.split('\n')[0]}`);
+  }
+  const top: unknown = doc.toJS();
+  const problems: string[] = [];
+  if (!isMapping(top)) throw new ValidationErrors([`${file}: expected a mapping with a jobs: list`]);
+  for (const key of Object.keys(top)) {
+    if (key !== 'defaults' && key !== 'jobs') problems.push(`${key}: unknown top-level field (fields: defaults, jobs)`);
+  }
+  const defaults = readDefaults(top.defaults, problems);
+  const list = top.jobs;
+  if (!Array.isArray(list)) {
+    problems.push(`jobs: expected a list of jobs, got ${list === undefined ? 'nothing' : typeof list}`);
+    throw new ValidationErrors(problems);
+  }
+  const jobs: JobSpec[] = [];
+  const seen = new Map<string, number>();
+  list.forEach((item, i) => {
+    if (!isMapping(item)) {
+      problems.push(`jobs[${i}]: expected a mapping (name, schedule, target...)`);
+      return;
+    }
+    const spec = readJob(item, (f) => `jobs[${i}].${f}`, problems, defaults);
+    const name = item.name;
+    if (typeof name === 'string') {
+      const first = seen.get(name);
+      if (first !== undefined) problems.push(`jobs[${i}].name: ${JSON.stringify(name)} is already used by jobs[${first}]`);
+      else seen.set(name, i);
+    }
+    if (spec) jobs.push(spec);
+  });
+  if (problems.length > 0) throw new ValidationErrors(problems);
+  return jobs;
+}
+
+function readDefaults(v: unknown, problems: string[]): Raw {
+  if (v === undefined || v === null) return {};
+  if (!isMapping(v)) {
+    problems.push('defaults: expected a mapping of policy fields');
+    return {};
+  }
+  for (const key of Object.keys(v)) {
+    if (!(POLICY_FIELDS as readonly string[]).includes(key)) {
+      problems.push(`defaults.${key}: not a policy field (fields: ${POLICY_FIELDS.join(', ')})`);
+    }
+  }
+  return v;
+}

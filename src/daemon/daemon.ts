@@ -1,0 +1,704 @@
+// The daemon loop: due occurrences -> claim -> execute -> record, with leases, catch-up,
+// overlap, retries and shutdown. It sleeps until the next due instant (a heap of every
+// job's next firing), re-reads the clock on waking, and polls one counter twice a second
+// so a change made from another shell takes effect within a second.
+
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { JobRow, OccurrenceRow, Store } from '../store/index.js';
+import { isTransientStoreError } from '../store/index.js';
+import { compileJob, firing, type Firing } from '../schedule/for-job.js';
+import type { CompiledSchedule } from '../schedule/index.js';
+import { planCatchup } from '../semantics/catchup.js';
+import { onLeaseExpired, onShutdown } from '../semantics/delivery.js';
+import { VERSION, type JobSpec } from '../types.js';
+import { record, runTarget, type AttemptDeps, type Execute, failuresSince } from './attempt.js';
+import { Sleeper, systemClock, type Clock } from './clock.js';
+import { MinHeap } from './heap.js';
+import type { Logger } from './log.js';
+import { formatDuration } from '../schedule/index.js';
+import { killOrphans } from '../exec/orphans.js';
+
+export interface DaemonOptions {
+  store: Store;
+  log: Logger;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  concurrency: number;
+  graceMs: number;
+  leaseMs: number;
+  keepDays: number;
+  keepRuns: number;
+  pollMs?: number;
+  execute?: Execute;
+  random?: () => number;
+  killGraceMs?: number;
+  /** Applied at start and on reload(); returns a line for the log. */
+  applyJobs?: () => string;
+}
+
+interface JobState {
+  row: JobRow;
+  compiled: CompiledSchedule;
+  /** Bumped whenever the job is (re)loaded, so stale heap entries are recognised. */
+  seq: number;
+}
+
+interface HeapEntry extends Firing {
+  job: string;
+  seq: number;
+}
+
+interface Running {
+  occ: OccurrenceRow;
+  spec: JobSpec;
+  n: number;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/** A pending occurrence this daemon holds: waiting for a retry, or queued behind another. */
+interface Waiting {
+  id: number;
+  job: string;
+  at: number;
+  scheduledAt: number;
+}
+
+/** How far behind the monotonic clock the wall clock may get before it counts as a jump. */
+const JUMP_MS = 5_000;
+/** At most this many missed firings are looked at per job after downtime. */
+const MISSED_SCAN_CAP = 1_000;
+const HEARTBEAT_MS = 2_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+export class Daemon {
+  readonly id: string;
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly host = os.hostname();
+  private readonly jobs = new Map<string, JobState>();
+  private readonly heap = new MinHeap<HeapEntry>((e) => e.fireAt);
+  private readonly running = new Map<number, Running>();
+  private readonly waiting = new Map<number, Waiting>();
+  /** Due firings not yet claimed (no free slot, or the store was busy). Never dropped. */
+  private backlog: HeapEntry[] = [];
+  private readonly sleeper = new Sleeper();
+  private readonly deps: AttemptDeps;
+  private stopping = false;
+  private seq = 0;
+  private generation = -1;
+  private liveSince = 0;
+  private lastWall = 0;
+  private lastMono = 0;
+  private nextPoll = 0;
+  private nextHeartbeat = 0;
+  private nextPrune = 0;
+  private errorDelay = 0;
+  private reloadRequested = false;
+  private loopDone: Promise<void> | undefined;
+
+  constructor(private readonly o: DaemonOptions) {
+    this.store = o.store;
+    this.clock = o.clock ?? systemClock;
+    this.log = o.log;
+    this.id = `${this.host}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.deps = {
+      store: o.store,
+      runnerId: this.id,
+      clock: this.clock,
+      log: o.log,
+      env: o.env ?? process.env,
+      random: o.random ?? Math.random,
+      execute: o.execute,
+      killGraceMs: o.killGraceMs,
+    };
+  }
+
+  /** Registers, recovers what dead runners left, loads the jobs, and starts the loop. */
+  start(): void {
+    const now = this.clock.now();
+    this.liveSince = now;
+    this.lastWall = now;
+    this.lastMono = this.clock.monotonic();
+    this.store.write(() =>
+      this.store.runners.register({
+        id: this.id,
+        kind: 'daemon',
+        host: this.host,
+        pid: process.pid,
+        version: VERSION,
+        started_at: now,
+        detail: JSON.stringify({ concurrency: this.o.concurrency }),
+      }),
+    );
+    if (this.o.applyJobs) this.log('applied', this.o.applyJobs());
+    this.log('started', `daemon ${this.id} (tock ${VERSION}, concurrency ${this.o.concurrency}, store ${this.store.file})`);
+    this.loopDone = this.loop();
+  }
+
+  /** SIGHUP: re-apply the jobs file on the next turn of the loop. */
+  reload(): void {
+    this.reloadRequested = true;
+    this.sleeper.interrupt();
+  }
+
+  /**
+   * Stops claiming, lets running targets finish for up to graceMs, then stops them and
+   * leaves every occurrence in a state its semantics recover from.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.loopDone;
+    this.stopping = true;
+    this.log('stopping', `waiting up to ${formatDuration(this.o.graceMs)} for ${this.running.size} running target(s)`);
+    this.sleeper.interrupt();
+    await this.loopDone;
+    const all = () => Promise.all([...this.running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.o.graceMs)));
+    if ((await Promise.race([all(), graceOver])) === 'timeout') {
+      for (const r of this.running.values()) r.controller.abort('daemon stopping');
+      await all();
+    }
+    clearTimeout(timer);
+    this.releaseWaiting();
+    this.safely(() => this.store.write(() => this.store.runners.stop(this.id, this.clock.now())));
+    this.log('stopped', `daemon ${this.id}`);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      let wakeAt: number;
+      try {
+        wakeAt = this.turn();
+        this.errorDelay = 0;
+      } catch (err) {
+        this.errorDelay = Math.min(Math.max(this.errorDelay * 2, 250), 30_000);
+        this.log('error', `${describe(err)}; retrying in ${formatDuration(this.errorDelay)}`);
+        wakeAt = this.clock.now() + this.errorDelay;
+      }
+      if (this.stopping) break;
+      await this.sleeper.sleep(wakeAt - this.clock.now());
+    }
+  }
+
+  /** One pass: notice clock jumps and job changes, claim what is due, start what waits. Returns when to wake. */
+  private turn(): number {
+    const now = this.clock.now();
+    this.watchClock(now);
+    if (this.reloadRequested && this.o.applyJobs) {
+      this.reloadRequested = false;
+      try {
+        this.log('applied', this.o.applyJobs());
+      } catch (err) {
+        this.log('error', `jobs file not applied, keeping the jobs as they are: ${describe(err)}`);
+      }
+    }
+    if (now >= this.nextPoll) {
+      this.nextPoll = now + (this.o.pollMs ?? 500);
+      const generation = this.store.jobs.generation();
+      if (generation !== this.generation) this.loadJobs(now, generation);
+      if (this.running.size > 0) this.checkCancelRequests();
+    }
+    if (now >= this.nextHeartbeat) {
+      this.nextHeartbeat = now + Math.min(HEARTBEAT_MS, this.o.leaseMs / 3);
+      this.heartbeat(now);
+      this.recover(now);
+    }
+    if (now >= this.nextPrune) {
+      this.nextPrune = now + PRUNE_EVERY_MS;
+      this.prune(now);
+    }
+    this.collectDue(now);
+    this.claimBacklog(now);
+    this.startWaiting(now);
+    return this.wakeAt(now);
+  }
+
+  /** A wall clock that jumps forward makes the skipped span "missed while nobody watched". */
+  private watchClock(now: number): void {
+    const mono = this.clock.monotonic();
+    const expected = this.lastWall + (mono - this.lastMono);
+    this.lastWall = now;
+    this.lastMono = mono;
+    if (now > expected + JUMP_MS) {
+      this.log('clock', `wall clock jumped forward by ${formatDuration(now - expected)}; firings in between are handled by each job's catch-up policy`);
+      this.liveSince = expected;
+      this.generation = -1; // reload every job from its cursor
+      this.nextPoll = 0;
+    } else if (now < expected - JUMP_MS) {
+      this.log('clock', `wall clock jumped back by ${formatDuration(expected - now)}; firings already claimed are not repeated`);
+    }
+  }
+
+  private wakeAt(now: number): number {
+    let at = Math.min(this.nextPoll, this.nextHeartbeat);
+    const top = this.heap.peek();
+    if (top) at = Math.min(at, top.fireAt);
+    if (this.backlog.length > 0 && this.freeSlots() > 0) at = now;
+    for (const w of this.waiting.values()) at = Math.min(at, Math.max(w.at, now + (w.at <= now ? 250 : 0)));
+    return at;
+  }
+
+  // ---- jobs -------------------------------------------------------------------------
+
+  private loadJobs(now: number, generation: number): void {
+    const rows = this.store.jobs.list();
+    const seen = new Set<string>();
+    let changed = 0;
+    for (const row of rows) {
+      seen.add(row.name);
+      const current = this.jobs.get(row.name);
+      if (current && current.row.version === row.version && current.row.doneAt === row.doneAt && this.generation !== -1) {
+        current.row = row;
+        continue;
+      }
+      changed++;
+      this.schedule(row, now);
+    }
+    for (const name of this.jobs.keys()) {
+      if (!seen.has(name)) {
+        this.jobs.delete(name);
+        changed++;
+      }
+    }
+    this.backlog = this.backlog.filter((e) => this.jobs.get(e.job)?.seq === e.seq);
+    if (this.generation !== -1 && changed > 0) this.log('reloaded', `${changed} job(s) changed; ${this.jobs.size} job(s) loaded`);
+    this.generation = generation;
+  }
+
+  /** (Re)computes a job's timing from its cursor: missed firings, due ones, and the next. */
+  private schedule(row: JobRow, now: number): void {
+    let compiled: CompiledSchedule;
+    try {
+      compiled = compileJob(row);
+    } catch (err) {
+      this.log('error', `job ${row.name} cannot be scheduled: ${describe(err)}`);
+      this.jobs.delete(row.name);
+      return;
+    }
+    const state: JobState = { row, compiled, seq: ++this.seq };
+    this.jobs.set(row.name, state);
+    if (row.paused || row.doneAt !== null) return;
+    const missed: Firing[] = [];
+    let t = row.cursorAt;
+    // Firings that came due while no daemon watched go to the catch-up policy.
+    const missedUntil = Math.min(this.liveSince, now);
+    const scanned = this.scanMissed(state, row.cursorAt, missedUntil);
+    missed.push(...scanned.firings);
+    if (scanned.firings.length) t = scanned.firings[scanned.firings.length - 1].scheduledAt;
+    else if (scanned.skippedTo !== undefined) t = scanned.skippedTo;
+    if (missed.length) this.catchUp(state, missed, now, scanned.more);
+    const next = compiled.next(Math.max(t, missedUntil === now ? t : t));
+    if (next !== null) this.pushFiring(state, next);
+  }
+
+  /** Missed firings in (from, until] by fire time, the latest MISSED_SCAN_CAP of them. */
+  private scanMissed(state: JobState, from: number, until: number): { firings: Firing[]; more: boolean; skippedTo?: number } {
+    const { compiled, row } = state;
+    const out: Firing[] = [];
+    let t = from;
+    for (;;) {
+      const next = compiled.next(t);
+      if (next === null) break;
+      const f = firing(row.name, row.spec.jitterMs, next);
+      if (f.fireAt > until) break;
+      out.push(f);
+      t = next;
+      if (out.length > MISSED_SCAN_CAP) {
+        // Too many to walk forward: take the latest ones, walking back from `until`.
+        const latest: Firing[] = [];
+        let b = until + 1;
+        while (latest.length < MISSED_SCAN_CAP) {
+          const prev = compiled.prev(b);
+          if (prev === null || prev <= from) break;
+          const pf = firing(row.name, row.spec.jitterMs, prev);
+          if (pf.fireAt <= until) latest.unshift(pf);
+          b = prev;
+        }
+        return { firings: latest, more: true };
+      }
+    }
+    return { firings: out, more: false };
+  }
+
+  private pushFiring(state: JobState, scheduledAt: number): void {
+    const f = firing(state.row.name, state.row.spec.jitterMs, scheduledAt);
+    this.heap.push({ ...f, job: state.row.name, seq: state.seq });
+  }
+
+  /** Pops every firing due by now into the backlog, pushing each job's following one. */
+  private collectDue(now: number): void {
+    for (let top = this.heap.peek(); top && top.fireAt <= now; top = this.heap.peek()) {
+      this.heap.pop();
+      const state = this.jobs.get(top.job);
+      if (!state || state.seq !== top.seq) continue; // the job changed or went away
+      this.backlog.push(top);
+      const next = state.compiled.next(top.scheduledAt);
+      if (next !== null && state.row.spec.schedule.kind !== 'at') this.pushFiring(state, next);
+    }
+  }
+
+  // ---- claiming ---------------------------------------------------------------------
+
+  private freeSlots(): number {
+    return Math.max(0, this.o.concurrency - this.running.size);
+  }
+
+  /**
+   * Claims due firings in one transaction (one synchronous commit for all firings due at
+   * the same instant), deciding overlap inside it so several daemons agree.
+   */
+  private claimBacklog(now: number): void {
+    if (this.backlog.length === 0 || this.stopping) return;
+    let slots = this.freeSlots();
+    const toStart: { occ: OccurrenceRow; state: JobState }[] = [];
+    const cancels: number[] = [];
+    const handled = new Set<HeapEntry>();
+    this.store.write(() => {
+      for (const e of this.backlog) {
+        const state = this.jobs.get(e.job);
+        if (!state || state.seq !== e.seq) {
+          handled.add(e);
+          continue;
+        }
+        const outcome = this.claimOne(state, e, 'schedule', slots > 0, now, cancels);
+        if (outcome === 'no-slot') continue;
+        handled.add(e);
+        if (outcome && outcome.state === 'running') {
+          slots--;
+          toStart.push({ occ: outcome, state });
+        }
+      }
+    });
+    this.backlog = this.backlog.filter((e) => !handled.has(e));
+    for (const id of cancels) this.running.get(id)?.controller.abort(`replaced by a newer occurrence`);
+    for (const { occ, state } of toStart) this.launch(occ, state.row.spec, 1);
+  }
+
+  /**
+   * Claims one firing under its key; returns the row if this daemon won it, undefined if
+   * another process owns it, or 'no-slot' if it would run but no slot is free.
+   */
+  private claimOne(
+    state: JobState,
+    f: Firing,
+    origin: 'schedule' | 'catchup',
+    slotFree: boolean,
+    now: number,
+    cancels: number[],
+  ): OccurrenceRow | undefined | 'no-slot' {
+    const { row } = state;
+    const spec = row.spec;
+    const active = spec.overlap === 'allow' ? [] : this.store.occurrences.active(row.name);
+    const base = {
+      job: row.name,
+      key: f.key,
+      scheduledAt: f.scheduledAt,
+      fireAt: f.fireAt,
+      origin,
+      delivery: spec.delivery,
+      jobVersion: row.version,
+      leaseOwner: this.id,
+      leaseExpiresAt: now + this.o.leaseMs,
+      now,
+    };
+    let occ: OccurrenceRow | undefined;
+    if (active.length > 0 && spec.overlap === 'skip') {
+      occ = this.store.occurrences.claim({ ...base, state: 'skipped', reason: `occurrence #${active[0].id} was still ${active[0].state} (overlap: skip)` });
+      if (occ) this.log('skipped', `${row.name} #${occ.id} ${iso(f.scheduledAt)}: previous occurrence #${active[0].id} still ${active[0].state}`);
+    } else if (active.length > 0 && spec.overlap === 'queue') {
+      occ = this.store.occurrences.claim({ ...base, state: 'pending', reason: `queued behind occurrence #${active[0].id}` });
+      if (occ) {
+        this.waiting.set(occ.id, { id: occ.id, job: row.name, at: f.fireAt, scheduledAt: f.scheduledAt });
+        this.log('queued', `${row.name} #${occ.id} ${iso(f.scheduledAt)}: behind occurrence #${active[0].id}`);
+      }
+    } else {
+      if (!slotFree) return 'no-slot';
+      if (this.store.occurrences.byKey(f.key)) return undefined;
+      for (const a of active) {
+        // overlap: replace
+        if (a.state === 'running') {
+          this.store.occurrences.requestCancel(a.id, `replaced by ${f.key}`);
+          cancels.push(a.id);
+        } else {
+          this.store.occurrences.finish(a.id, 'failed', `replaced by ${f.key} before it ran again`, now);
+          this.waiting.delete(a.id);
+        }
+        this.log('replaced', `${row.name} #${a.id} is being stopped: replaced by the firing at ${iso(f.scheduledAt)}`);
+      }
+      occ = this.store.occurrences.claim({ ...base, state: 'running' });
+    }
+    this.store.jobs.advanceCursor(row.name, f.scheduledAt);
+    if (spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
+    return occ;
+  }
+
+  /** Records missed firings and queues the ones the catch-up policy executes. */
+  private catchUp(state: JobState, missed: Firing[], now: number, more: boolean): void {
+    const { row } = state;
+    const plan = planCatchup(row.spec, missed, now);
+    let queued = 0;
+    let recorded = 0;
+    this.store.write(() => {
+      for (const { firing: f, reason } of plan.missed) {
+        const occ = this.store.occurrences.claim({
+          job: row.name,
+          key: f.key,
+          scheduledAt: f.scheduledAt,
+          fireAt: f.fireAt,
+          origin: 'catchup',
+          delivery: row.spec.delivery,
+          jobVersion: row.version,
+          state: 'missed',
+          reason,
+          now,
+        });
+        if (occ) recorded++;
+      }
+      for (const f of plan.execute) {
+        const occ = this.store.occurrences.claim({
+          job: row.name,
+          key: f.key,
+          scheduledAt: f.scheduledAt,
+          fireAt: f.fireAt,
+          origin: 'catchup',
+          delivery: row.spec.delivery,
+          jobVersion: row.version,
+          state: 'pending',
+          reason: 'caught up after downtime',
+          leaseOwner: this.id,
+          leaseExpiresAt: now + this.o.leaseMs,
+          now,
+        });
+        if (occ) {
+          queued++;
+          this.waiting.set(occ.id, { id: occ.id, job: row.name, at: now, scheduledAt: f.scheduledAt });
+        }
+      }
+      const last = missed[missed.length - 1];
+      this.store.jobs.advanceCursor(row.name, last.scheduledAt);
+      if (row.spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
+    });
+    if (recorded) this.log('missed', `${row.name}: ${recorded}${more ? '+ (only the latest are recorded)' : ''} firing(s) missed while no daemon ran (catchup: ${row.spec.catchup})`);
+    if (queued) this.log('catchup', `${row.name}: ${queued} missed firing(s) will run now, oldest first`);
+  }
+
+  // ---- executing --------------------------------------------------------------------
+
+  private launch(occ: OccurrenceRow, spec: JobSpec, n: number): void {
+    const controller = new AbortController();
+    const entry: Running = { occ, spec, n, controller, done: Promise.resolve() };
+    this.running.set(occ.id, entry);
+    const trigger = n === 1 ? occ.origin : 'attempt';
+    this.log('fired', `${occ.job} #${occ.id} ${iso(occ.scheduled_at)} (${trigger} ${n}, key ${occ.idempotency_key})`);
+    entry.done = this.execute(entry).finally(() => {
+      this.running.delete(occ.id);
+      this.sleeper.interrupt(); // a slot is free: claim what waits
+    });
+  }
+
+  private async execute(r: Running): Promise<void> {
+    const { occ, spec, n } = r;
+    const result = await runTarget(this.deps, occ, spec, n, r.controller.signal);
+    if (result.outcome === 'cancelled' && this.stopping) return this.afterShutdownCancel(r, result);
+    let recorded;
+    try {
+      recorded = await record(this.deps, occ, spec, n, result, () => this.stopping);
+    } catch (err) {
+      this.log('error', `${occ.job} #${occ.id}: result not recorded (${describe(err)}); the lease will expire and the semantics decide`);
+      return;
+    }
+    const took = formatDuration(Math.max(0, result.finishedAt - result.startedAt));
+    switch (recorded.kind) {
+      case 'succeeded':
+        this.log('succeeded', `${occ.job} #${occ.id} in ${took}${result.httpStatus ? ` (HTTP ${result.httpStatus})` : ''}`);
+        break;
+      case 'failed':
+        this.log('failed', `${occ.job} #${occ.id} after ${took}: ${recorded.reason}`);
+        break;
+      case 'retry':
+        this.log('retrying', `${occ.job} #${occ.id} in ${formatDuration(recorded.delayMs)}: attempt ${n} ${recorded.reason}`);
+        this.waiting.set(occ.id, { id: occ.id, job: occ.job, at: this.clock.now() + recorded.delayMs, scheduledAt: occ.scheduled_at });
+        break;
+      case 'lost':
+        this.log('error', `${occ.job} #${occ.id}: attempt ${n} recorded, but ${recorded.reason}`);
+        break;
+    }
+  }
+
+  /** A target stopped because the daemon is stopping: at-most-once is abandoned, others handed back. */
+  private async afterShutdownCancel(r: Running, result: import('../types.js').AttemptResult): Promise<void> {
+    const { occ, spec, n } = r;
+    const verdict = onShutdown(spec.delivery);
+    this.safely(() =>
+      this.store.write(() => {
+        this.store.occurrences.finishAttempt(occ.id, n, { ...result, error: 'stopped: the daemon is shutting down' });
+        if (verdict === 'abandon') {
+          this.store.occurrences.finish(occ.id, 'abandoned', 'the daemon stopped while the target ran (at-most-once: never re-run)', this.clock.now());
+        } else {
+          this.store.occurrences.release(occ.id, 'the daemon stopped while the target ran; any daemon re-runs it', this.clock.now());
+        }
+      }),
+    );
+    this.log(verdict === 'abandon' ? 'abandoned' : 'released', `${occ.job} #${occ.id}: stopped by shutdown`);
+  }
+
+  /** Starts pending occurrences this daemon holds whose time has come: retries, queued, caught up. */
+  private startWaiting(now: number): void {
+    if (this.stopping || this.waiting.size === 0) return;
+    const due = [...this.waiting.values()].filter((w) => w.at <= now).sort((a, b) => a.scheduledAt - b.scheduledAt || a.id - b.id);
+    for (const w of due) {
+      if (this.freeSlots() === 0) return;
+      const started = this.store.write(() => this.startPending(w, now));
+      if (started) this.launch(started.occ, started.spec, started.n);
+    }
+  }
+
+  private startPending(w: Waiting, now: number): { occ: OccurrenceRow; spec: JobSpec; n: number } | undefined {
+    const occ = this.store.occurrences.byId(w.id);
+    if (!occ || occ.state !== 'pending' || occ.lease_owner !== this.id) {
+      this.waiting.delete(w.id);
+      return undefined;
+    }
+    const spec = this.jobs.get(occ.job)?.row.spec;
+    if (!spec) {
+      this.store.occurrences.finish(occ.id, 'failed', `job ${occ.job} was removed before the occurrence could run`, now);
+      this.waiting.delete(w.id);
+      return undefined;
+    }
+    const others = this.store.occurrences.active(occ.job).filter((a) => a.id !== occ.id);
+    const isRetry = occ.attempts > 0;
+    // A queued or caught-up occurrence waits for the one before it; a retry continues its own run.
+    if (!isRetry && spec.overlap !== 'allow' && others.some((a) => a.state === 'running' || a.scheduled_at < occ.scheduled_at)) {
+      w.at = now + 250;
+      return undefined;
+    }
+    const n = occ.attempts + 1;
+    const trigger = occ.recoveries > 0 && occ.reason?.startsWith('recovered') ? 'recovery' : isRetry ? 'backoff' : occ.trigger;
+    this.store.occurrences.startAttempt(occ.id, n, trigger, this.id, now + this.o.leaseMs, now);
+    this.waiting.delete(w.id);
+    return { occ: { ...occ, state: 'running', attempts: n }, spec, n };
+  }
+
+  private checkCancelRequests(): void {
+    for (const c of this.store.occurrences.cancelRequests(this.id)) {
+      const r = this.running.get(c.id);
+      if (r && !r.controller.signal.aborted) r.controller.abort(c.cancel_reason);
+    }
+  }
+
+  // ---- leases -----------------------------------------------------------------------
+
+  private heartbeat(now: number): void {
+    this.store.write(() => {
+      this.store.runners.heartbeat(this.id, now);
+      this.store.occurrences.renewLeases(this.id, now + this.o.leaseMs);
+    });
+  }
+
+  /** Occurrences whose runner is gone: abandon (at-most-once) or re-run with the same key. */
+  private recover(now: number): void {
+    const stale = this.store.occurrences.allActive().filter((o) => o.lease_owner !== this.id && this.leaseLapsed(o, now));
+    for (const o of stale) {
+      const spec = this.jobs.get(o.job)?.row.spec;
+      this.store.write(() => this.recoverOne(o, spec, now));
+    }
+  }
+
+  private leaseLapsed(o: OccurrenceRow, now: number): boolean {
+    if (o.lease_owner === null || (o.lease_expires_at ?? 0) < now) return true;
+    const owner = this.store.runners.byId(o.lease_owner);
+    if (!owner || owner.stopped_at !== null) return true;
+    return owner.host === this.host && !pidAlive(owner.pid);
+  }
+
+  private recoverOne(o: OccurrenceRow, spec: JobSpec | undefined, now: number): void {
+    const previous = o.lease_owner ?? 'nobody';
+    if (!this.store.occurrences.takeOver(o, this.id, now + this.o.leaseMs, o.state === 'running')) return;
+    if (o.state === 'pending') {
+      this.waiting.set(o.id, { id: o.id, job: o.job, at: Math.max(o.next_attempt_at ?? now, now), scheduledAt: o.scheduled_at });
+      this.log('recovered', `${o.job} #${o.id}: pending occurrence taken over from ${previous}`);
+      return;
+    }
+    const verdict = onLeaseExpired(o.delivery, o.recoveries);
+    const why = `runner ${previous} died while the target ran`;
+    this.store.occurrences.abandonAttempt(o.id, o.attempts, why, now);
+    if (verdict === 'abandon') {
+      this.store.occurrences.finish(o.id, 'abandoned', `${why}; at-most-once: never re-run`, now);
+      this.log('abandoned', `${o.job} #${o.id}: ${why} (at-most-once: not re-run)`);
+    } else if (verdict === 'give-up' || !spec) {
+      const reason = spec ? `${why}; gave up after ${o.recoveries} re-runs` : `${why}; job ${o.job} no longer exists`;
+      this.store.occurrences.finish(o.id, 'failed', reason, now);
+      this.log('failed', `${o.job} #${o.id}: ${reason}`);
+    } else {
+      this.store.occurrences.waitForRetry(o.id, now, `recovered: ${why}`);
+      this.waiting.set(o.id, { id: o.id, job: o.job, at: now, scheduledAt: o.scheduled_at });
+      const killed = killOrphans(o.id, o.idempotency_key);
+      const orphans = killed ? `; killed ${killed} leftover process group(s) of the dead attempt` : '';
+      this.log('recovered', `${o.job} #${o.id}: ${why}; re-running with the same key ${o.idempotency_key}${orphans}`);
+    }
+  }
+
+  /** On shutdown: pending occurrences this daemon holds go back to the pool at once. */
+  private releaseWaiting(): void {
+    if (this.waiting.size === 0) return;
+    this.safely(() =>
+      this.store.write(() => {
+        for (const w of this.waiting.values()) {
+          const occ = this.store.occurrences.byId(w.id);
+          if (occ?.state === 'pending' && occ.lease_owner === this.id) {
+            this.store.occurrences.release(occ.id, occ.reason ?? 'released by a stopping daemon', Math.max(w.at, this.clock.now()));
+          }
+        }
+      }),
+    );
+    this.waiting.clear();
+  }
+
+  private prune(now: number): void {
+    const before = now - this.o.keepDays * 86_400_000;
+    let total = 0;
+    for (let n = -1; n !== 0 && !this.stopping; ) {
+      n = this.store.write(() => this.store.occurrences.prune(before, this.o.keepRuns, 5_000));
+      total += n;
+    }
+    this.store.write(() => this.store.runners.forget(now - 7 * 86_400_000));
+    if (total) this.log('pruned', `${total} occurrence(s) beyond retention (${this.o.keepDays} days, ${this.o.keepRuns} per job)`);
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log('error', describe(err));
+    }
+  }
+
+  /** For tests and `status`: what this daemon holds. */
+  snapshot() {
+    return { running: this.running.size, waiting: this.waiting.size, backlog: this.backlog.length, jobs: this.jobs.size };
+  }
+}
+
+export { failuresSince };
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  const transient = isTransientStoreError(err) ? ' (store trouble; will retry)' : '';
+  return `${e?.message ?? String(err)}${transient}`;
+}

@@ -1,0 +1,181 @@
+// The HTTP executor: one fetch per attempt with tock's identity headers, a deadline that
+// covers the whole exchange including the body, and a status -> retryable mapping.
+// Error lines name the URL as written in the job, never expanded, so secrets stay out of the store.
+
+import { STATUS_CODES } from 'node:http';
+import { VERSION, type AttemptContext, type AttemptResult, type HttpTarget } from '../types.js';
+import { formatDuration } from './duration.js';
+import { tryExpand } from './expand.js';
+import { TailBuffer } from './output.js';
+import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
+import { deadline } from './timer.js';
+
+interface Prepared {
+  url: string;
+  headers: Headers;
+  body?: string;
+}
+
+export async function runHttp(target: HttpTarget, ctx: AttemptContext, signal: AbortSignal): Promise<AttemptResult> {
+  const startedAt = Date.now();
+  const output = new TailBuffer(ctx.outputLimit);
+  if (signal.aborted) return finish(cancelled(signal), output, startedAt);
+  const request = prepare(target, ctx);
+  if ('error' in request) return finish(failed(request.error, false), output, startedAt);
+  const limit = deadline(ctx.timeoutMs, signal);
+  let response: Response | undefined;
+  try {
+    const init = { method: target.method, headers: request.headers, body: request.body, signal: limit.signal };
+    response = await fetch(request.url, init);
+    await readBody(response, output, limit.signal);
+    return finish(verdictOfResponse(response, target, ctx), output, startedAt);
+  } catch (err) {
+    response?.body?.cancel().catch(() => {});
+    const verdict = verdictOfError(err, ctx, signal, limit.timedOut());
+    if (response) verdict.httpStatus = response.status;
+    return finish(verdict, output, startedAt);
+  } finally {
+    limit.dispose();
+  }
+}
+
+/** Expanded URL, headers and body, or the one-line reason the request cannot be made (never retried). */
+function prepare(target: HttpTarget, ctx: AttemptContext): Prepared | { error: string } {
+  const url = tryExpand(target.url, ctx.env, 'the url');
+  if ('error' in url) return url;
+  const urlError = checkUrl(url.value, target.url);
+  if (urlError) return { error: urlError };
+  const headers = new Headers();
+  for (const [name, raw] of Object.entries(target.headers)) {
+    const value = tryExpand(raw, ctx.env, `header ${name}`);
+    if ('error' in value) return value;
+    try {
+      headers.set(name, value.value);
+    } catch {
+      return { error: `header ${name} is not a valid HTTP header (after expansion)` };
+    }
+  }
+  setTockHeaders(headers, ctx);
+  if (target.body === undefined) return { url: url.value, headers };
+  if (/^(GET|HEAD)$/i.test(target.method)) return { error: `a ${target.method} request cannot have a body` };
+  const body = tryExpand(target.body, ctx.env, 'the body');
+  if ('error' in body) return body;
+  return { url: url.value, headers, body: body.value };
+}
+
+function checkUrl(url: string, written: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `invalid URL ${written}`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `URL ${written} is not http or https`;
+  return undefined;
+}
+
+/** Set last, so a job's own header of the same name cannot replace them. */
+function setTockHeaders(headers: Headers, ctx: AttemptContext): void {
+  headers.set('Idempotency-Key', ctx.idempotencyKey);
+  headers.set('User-Agent', `tock/${VERSION}`);
+  headers.set('X-Tock-Job', ctx.job);
+  headers.set('X-Tock-Attempt', String(ctx.attempt));
+  headers.set('X-Tock-Scheduled-At', new Date(ctx.scheduledAt).toISOString());
+}
+
+/** Streams the body into the tail buffer; an abort stops the read even if the stream ignores it. */
+async function readBody(response: Response, output: TailBuffer, signal: AbortSignal): Promise<void> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  const onAbort = (): void => void reader.cancel().catch(() => {});
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      output.push(value);
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  signal.throwIfAborted();
+}
+
+function verdictOfResponse(response: Response, target: HttpTarget, ctx: AttemptContext): Verdict {
+  const status = response.status;
+  const ok = target.expect ? target.expect.includes(status) : status >= 200 && status < 300;
+  if (ok) return { outcome: 'succeeded', retryable: false, httpStatus: status };
+  const retryable = status === 408 || status === 429 || status >= 500;
+  const reason = response.statusText || STATUS_CODES[status] || '';
+  let error = `HTTP ${status}${reason ? ` ${oneLine(reason)}` : ''}`;
+  if (target.expect) error += `, expected ${target.expect.join(' or ')}`;
+  if (!retryable) error += ' (not retried)';
+  const verdict: Verdict = { outcome: 'failed', retryable, httpStatus: status, error };
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now(), ctx.maxRetryAfterMs);
+  if (retryAfterMs !== undefined) verdict.retryAfterMs = retryAfterMs;
+  return verdict;
+}
+
+/** Retry-After is delta-seconds or an HTTP-date; the delay is capped at `capMs`. */
+export function parseRetryAfter(value: string | null, now: number, capMs: number): number | undefined {
+  const ms = value === null ? undefined : retryAfterDelay(value.trim(), now);
+  return ms === undefined ? undefined : Math.min(ms, Math.max(0, capMs));
+}
+
+function retryAfterDelay(text: string, now: number): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // IMF-fixdate, RFC 850 and asctime dates all open with the day name; anything else is junk.
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function verdictOfError(err: unknown, ctx: AttemptContext, signal: AbortSignal, timedOut: boolean): Verdict {
+  if (timedOut) return { outcome: 'timeout', retryable: true, error: `timed out after ${formatDuration(ctx.timeoutMs)}` };
+  if (signal.aborted) return cancelled(signal);
+  const cause = (err as { cause?: unknown } | undefined)?.cause ?? err;
+  const message = oneLine(errorMessage(cause));
+  if (message === 'redirect count exceeded') return failed('too many redirects (more than 20; a redirect loop?)', false);
+  if (message === 'bad port') return failed('the URL uses a port that fetch refuses (bad port)', false);
+  return failed(describeNetworkError(cause, message), true);
+}
+
+interface NetError {
+  code?: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+  errors?: NetError[];
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+};
+
+/** `connection refused (ECONNREFUSED 127.0.0.1:8080)`; the first address when several were tried. */
+function describeNetworkError(cause: unknown, message: string): string {
+  const net = (cause ?? {}) as NetError;
+  const first = net.errors?.[0] ?? net;
+  const code = net.code ?? first.code;
+  if (!code) return `request failed: ${message}`;
+  const where = first.address ? `${first.address}${first.port ? `:${first.port}` : ''}` : (first.hostname ?? net.hostname);
+  const detail = where ? `${code} ${where}` : code;
+  const what = NETWORK_ERRORS[code];
+  return what ? `${what} (${detail})` : `request failed (${detail}): ${message}`;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

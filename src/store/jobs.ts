@@ -1,0 +1,128 @@
+// All SQL about job definitions: the jobs table and the generation counter daemons
+// watch to notice a change made from another shell.
+
+import type { JobSpec } from '../types.js';
+import type { Statements } from './statements.js';
+
+export interface JobRow {
+  id: number;
+  name: string;
+  spec: JobSpec;
+  paused: boolean;
+  version: number;
+  source: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Nothing at or before this instant is scheduled (creation, resume, schedule change). */
+  cursorAt: number;
+  doneAt: number | null;
+}
+
+interface RawJob {
+  id: number;
+  name: string;
+  spec: string;
+  paused: number;
+  version: number;
+  source: string;
+  created_at: number;
+  updated_at: number;
+  cursor_at: number;
+  done_at: number | null;
+}
+
+const COLUMNS = 'id, name, spec, paused, version, source, created_at, updated_at, cursor_at, done_at';
+
+function toRow(r: RawJob): JobRow {
+  return {
+    id: r.id,
+    name: r.name,
+    spec: JSON.parse(r.spec) as JobSpec,
+    paused: r.paused === 1,
+    version: r.version,
+    source: r.source,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    cursorAt: r.cursor_at,
+    doneAt: r.done_at,
+  };
+}
+
+/** The spec as stored: pausing is a column of its own, not part of the definition. */
+export function storedSpec(spec: JobSpec): string {
+  const { paused: _paused, ...rest } = spec;
+  return canonicalJson(rest);
+}
+
+/** JSON with keys sorted at every level, so equal definitions compare equal as text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export class JobsSql {
+  constructor(private readonly s: Statements) {}
+
+  get(name: string): JobRow | undefined {
+    const r = this.s.get(`SELECT ${COLUMNS} FROM jobs WHERE name = ?`).get(name) as RawJob | undefined;
+    return r && toRow(r);
+  }
+
+  list(): JobRow[] {
+    return (this.s.get(`SELECT ${COLUMNS} FROM jobs ORDER BY name`).all() as RawJob[]).map(toRow);
+  }
+
+  insert(spec: JobSpec, source: string, now: number): JobRow {
+    this.s
+      .get(
+        `INSERT INTO jobs (name, spec, paused, version, source, created_at, updated_at, cursor_at)
+         VALUES (?, ?, ?, 1, ?, ?, ?, ?)`,
+      )
+      .run(spec.name, storedSpec(spec), spec.paused ? 1 : 0, source, now, now, now);
+    return this.get(spec.name)!;
+  }
+
+  /** Replaces the definition; `cursorAt` moves when the schedule changed, so no old instant replays. */
+  update(name: string, spec: JobSpec, source: string, cursorAt: number, now: number): void {
+    this.s
+      .get(
+        `UPDATE jobs SET spec = ?, source = ?, paused = COALESCE(?, paused), version = version + 1,
+           updated_at = ?, cursor_at = MAX(cursor_at, ?), done_at = NULL
+         WHERE name = ?`,
+      )
+      .run(storedSpec(spec), source, spec.paused === undefined ? null : spec.paused ? 1 : 0, now, cursorAt, name);
+  }
+
+  /** Pausing and resuming bump the version; resuming moves the cursor so the pause is not replayed. */
+  setPaused(name: string, paused: boolean, now: number): boolean {
+    const info = this.s
+      .get(
+        `UPDATE jobs SET paused = ?, version = version + 1, updated_at = ?,
+           cursor_at = CASE WHEN ? = 0 THEN MAX(cursor_at, ?) ELSE cursor_at END
+         WHERE name = ? AND paused <> ?`,
+      )
+      .run(paused ? 1 : 0, now, paused ? 1 : 0, now, name, paused ? 1 : 0);
+    return info.changes === 1;
+  }
+
+  /** Records that every scheduled instant up to `at` is handled. Does not wake other daemons. */
+  advanceCursor(name: string, at: number): void {
+    this.s.get('UPDATE jobs SET cursor_at = ? WHERE name = ? AND cursor_at < ?').run(at, name, at);
+  }
+
+  markDone(name: string, now: number): void {
+    this.s.get('UPDATE jobs SET done_at = ?, updated_at = ? WHERE name = ? AND done_at IS NULL').run(now, now, name);
+  }
+
+  remove(name: string): boolean {
+    return this.s.get('DELETE FROM jobs WHERE name = ?').run(name).changes === 1;
+  }
+
+  /** Changes with every insert, update and delete of a job (triggers in migration 1). */
+  generation(): number {
+    return this.s.get("SELECT value FROM meta WHERE key = 'jobs_generation'").pluck().get() as number;
+  }
+}

@@ -1,0 +1,150 @@
+// Numbered, append-only schema migrations, each applied in its own transaction and
+// recorded in the file. A store written by a newer tock is refused, never guessed at.
+
+import type { DB } from './db.js';
+import { storeError } from '../errors.js';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+// Instants are INTEGER milliseconds since the epoch (UTC).
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      );
+      INSERT INTO meta (key, value) VALUES ('jobs_generation', 0);
+
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        spec TEXT NOT NULL,                 -- validated JobSpec as JSON; never holds expanded secrets
+        paused INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 1, -- bumped on every change
+        source TEXT NOT NULL,               -- 'cli' or the absolute path of the jobs file
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        cursor_at INTEGER NOT NULL,         -- every scheduled instant up to here is handled (claimed,
+                                            -- recorded, or skipped by creation, resume or an edit)
+        done_at INTEGER                     -- a one-shot job that has fired
+      );
+      CREATE TRIGGER jobs_generation_insert AFTER INSERT ON jobs
+        BEGIN UPDATE meta SET value = value + 1 WHERE key = 'jobs_generation'; END;
+      -- Moving the cursor is not a change of definition: daemons need not reload for it.
+      CREATE TRIGGER jobs_generation_update AFTER UPDATE OF name, spec, paused, version, source, done_at ON jobs
+        BEGIN UPDATE meta SET value = value + 1 WHERE key = 'jobs_generation'; END;
+      CREATE TRIGGER jobs_generation_delete AFTER DELETE ON jobs
+        BEGIN UPDATE meta SET value = value + 1 WHERE key = 'jobs_generation'; END;
+
+      CREATE TABLE occurrences (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        scheduled_at INTEGER NOT NULL,
+        fire_at INTEGER NOT NULL,           -- scheduled_at plus the deterministic jitter
+        origin TEXT NOT NULL CHECK (origin IN ('schedule','catchup','manual')),
+        trigger TEXT NOT NULL CHECK (trigger IN ('schedule','catchup','manual','retry')),  -- 'retry' after tock retry
+        state TEXT NOT NULL CHECK (state IN
+          ('pending','running','succeeded','failed','abandoned','skipped','missed')),
+        delivery TEXT NOT NULL,
+        job_version INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        recoveries INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,            -- a pending occurrence waits for this instant
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        cancel_reason TEXT,                 -- set by another process to stop a running target
+        reason TEXT,                        -- why it ended as it did (skipped, missed, abandoned...)
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX occurrences_job ON occurrences (job, scheduled_at);
+      CREATE INDEX occurrences_active ON occurrences (state, lease_expires_at)
+        WHERE state IN ('pending', 'running');
+      CREATE INDEX occurrences_created ON occurrences (created_at);
+
+      CREATE TABLE attempts (
+        occurrence_id INTEGER NOT NULL REFERENCES occurrences (id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        trigger TEXT NOT NULL,              -- schedule, catchup, manual, retry, backoff or recovery
+        runner TEXT,                        -- id of the daemon or CLI process that ran it
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        outcome TEXT NOT NULL CHECK (outcome IN
+          ('running','succeeded','failed','timeout','cancelled','abandoned')),
+        exit_code INTEGER,
+        signal TEXT,
+        http_status INTEGER,
+        error TEXT,
+        output TEXT,
+        output_truncated INTEGER NOT NULL DEFAULT 0,
+        output_bytes INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (occurrence_id, n)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE runners (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('daemon', 'cli')),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        stopped_at INTEGER,
+        detail TEXT
+      );
+    `,
+  },
+];
+
+export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Applies what is missing; refuses a store from a newer tock or a file that is not tock's. */
+export function migrate(db: DB, file: string): void {
+  const current = currentVersion(db, file);
+  if (current > LATEST_SCHEMA) throw newerSchema(file, current);
+  if (current === LATEST_SCHEMA) return;
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      // Another process may have migrated while we waited for the write lock.
+      if (currentVersion(db, file) >= m.version) return;
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
+    }).immediate();
+  }
+}
+
+function currentVersion(db: DB, file: string): number {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[];
+  if (!tables.includes('schema_migrations')) {
+    if (tables.length > 0) {
+      throw storeError(`${file} is an SQLite file but not a tock store; point --db at another file`);
+    }
+    return 0;
+  }
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) FROM schema_migrations').pluck().get() as number) ?? 0;
+}
+
+function newerSchema(file: string, version: number) {
+  return storeError(
+    `${file} was written by a newer tock (schema ${version}; this tock knows up to ${LATEST_SCHEMA}); upgrade tock to use it`,
+  );
+}

@@ -1,0 +1,100 @@
+// Test helpers: a fresh temp directory and store per test, the real CLI run as a child
+// process, and a checksum to prove a store was left byte-for-byte unchanged.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'tock.js');
+
+export interface Sandbox {
+  dir: string;
+  db: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
+/** A temp dir with its own store path; HOME and XDG_STATE_HOME point inside it too. */
+export function sandbox(): Sandbox {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tock-test-'));
+  const db = path.join(dir, 'tock.db');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    XDG_STATE_HOME: path.join(dir, 'state'),
+    TOCK_DB: db,
+    TZ: 'UTC',
+    NO_COLOR: '1',
+  };
+  return { dir, db, env, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  json<T = any>(): T;
+}
+
+export function tock(sb: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Result {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: { ...sb.env, ...extraEnv },
+    cwd: sb.dir,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    json: () => JSON.parse(r.stdout),
+  };
+}
+
+/** Starts the CLI in the background (a daemon, a long `run`). */
+export function tockSpawn(sb: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...sb.env, ...extraEnv },
+    cwd: sb.dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return Object.assign(child, { output: () => out });
+}
+
+export function checksum(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** Asserts the usual shape of a rejected input: one `tock:` line, no stack trace. */
+export function isCleanError(r: Result): boolean {
+  const lines = r.stderr.trimEnd().split('\n');
+  return lines.length === 1 && lines[0].startsWith('tock: ') && !/\n\s+at /.test(r.stderr);
+}
+
+export function writeFile(sb: Sandbox, name: string, text: string): string {
+  const p = path.join(sb.dir, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
