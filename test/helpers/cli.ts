@@ -55,6 +55,18 @@ export function tock(sb: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = 
   };
 }
 
+/** Like tock(), without blocking this process: for tests whose own HTTP server must answer. */
+export function tockAsync(sb: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...sb.env, ...extraEnv }, cwd: sb.dir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr, json: () => JSON.parse(stdout) }));
+  });
+}
+
 /** Starts the CLI in the background (a daemon, a long `run`). */
 export function tockSpawn(sb: Sandbox, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], {
