@@ -491,8 +491,7 @@ export class Daemon {
     const controller = new AbortController();
     const entry: Running = { occ, spec, n, controller, done: Promise.resolve() };
     this.running.set(occ.id, entry);
-    const trigger = n === 1 ? occ.origin : 'attempt';
-    this.log('fired', `${occ.job} #${occ.id} ${iso(occ.scheduled_at)} (${trigger} ${n}, key ${occ.idempotency_key})`);
+    this.log('fired', `${occ.job} #${occ.id} ${iso(occ.scheduled_at)} (${occ.origin}, attempt ${n}, key ${occ.idempotency_key})`);
     entry.done = this.execute(entry).finally(() => {
       this.running.delete(occ.id);
       this.sleeper.interrupt(); // a slot is free: claim what waits
