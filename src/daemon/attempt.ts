@@ -76,8 +76,14 @@ export async function record(
           if (!current || current.lease_owner !== deps.runnerId || current.state !== 'running') {
             return { kind: 'lost', reason: `the lease passed to ${current?.lease_owner ?? 'nobody'}` };
           }
-          const next = afterAttempt(spec, result, failuresSince(store, occ.id), deps.random);
           const now = deps.clock.now();
+          if (result.outcome === 'cancelled' && current.cancel_reason) {
+            // Stopped on purpose (overlap: replace): it ends here, it is not retried.
+            const reason = `cancelled: ${current.cancel_reason}`;
+            store.occurrences.finish(occ.id, 'failed', reason, now);
+            return { kind: 'failed', reason };
+          }
+          const next = afterAttempt(spec, result, failuresSince(store, occ.id), deps.random);
           if (next.kind === 'succeeded') store.occurrences.finish(occ.id, 'succeeded', null, now);
           else if (next.kind === 'failed') store.occurrences.finish(occ.id, 'failed', next.reason, now);
           else store.occurrences.waitForRetry(occ.id, now + next.delayMs, next.reason);

@@ -243,17 +243,19 @@ export class Daemon {
 
   // ---- jobs -------------------------------------------------------------------------
 
+  /** Reads only names and versions, then the full rows of the jobs that changed. */
   private loadJobs(now: number, generation: number): void {
-    const rows = this.store.jobs.list();
+    const everything = this.generation === -1;
+    const versions = this.store.jobs.versions();
+    if (everything) this.heap.clear(); // every job is rescheduled below
     const seen = new Set<string>();
     let changed = 0;
-    for (const row of rows) {
-      seen.add(row.name);
-      const current = this.jobs.get(row.name);
-      if (current && current.row.version === row.version && current.row.doneAt === row.doneAt && this.generation !== -1) {
-        current.row = row;
-        continue;
-      }
+    for (const v of versions) {
+      seen.add(v.name);
+      const current = this.jobs.get(v.name);
+      if (!everything && current && current.row.version === v.version && current.row.doneAt === v.doneAt) continue;
+      const row = this.store.jobs.get(v.name);
+      if (!row) continue;
       changed++;
       this.schedule(row, now);
     }
@@ -264,7 +266,7 @@ export class Daemon {
       }
     }
     this.backlog = this.backlog.filter((e) => this.jobs.get(e.job)?.seq === e.seq);
-    if (this.generation !== -1 && changed > 0) this.log('reloaded', `${changed} job(s) changed; ${this.jobs.size} job(s) loaded`);
+    if (!everything && changed > 0) this.log('reloaded', `${changed} job(s) changed; ${this.jobs.size} job(s) loaded`);
     this.generation = generation;
   }
 
@@ -281,21 +283,20 @@ export class Daemon {
     const state: JobState = { row, compiled, seq: ++this.seq };
     this.jobs.set(row.name, state);
     if (row.paused || row.doneAt !== null) return;
-    const missed: Firing[] = [];
-    let t = row.cursorAt;
     // Firings that came due while no daemon watched go to the catch-up policy.
     const missedUntil = Math.min(this.liveSince, now);
     const scanned = this.scanMissed(state, row.cursorAt, missedUntil);
-    missed.push(...scanned.firings);
-    if (scanned.firings.length) t = scanned.firings[scanned.firings.length - 1].scheduledAt;
-    else if (scanned.skippedTo !== undefined) t = scanned.skippedTo;
-    if (missed.length) this.catchUp(state, missed, now, scanned.more);
-    const next = compiled.next(Math.max(t, missedUntil === now ? t : t));
+    let t = row.cursorAt;
+    if (scanned.firings.length) {
+      t = scanned.firings[scanned.firings.length - 1].scheduledAt;
+      this.catchUp(state, scanned.firings, now, scanned.more);
+    }
+    const next = compiled.next(t);
     if (next !== null) this.pushFiring(state, next);
   }
 
   /** Missed firings in (from, until] by fire time, the latest MISSED_SCAN_CAP of them. */
-  private scanMissed(state: JobState, from: number, until: number): { firings: Firing[]; more: boolean; skippedTo?: number } {
+  private scanMissed(state: JobState, from: number, until: number): { firings: Firing[]; more: boolean } {
     const { compiled, row } = state;
     const out: Firing[] = [];
     let t = from;
@@ -537,7 +538,7 @@ export class Daemon {
         if (verdict === 'abandon') {
           this.store.occurrences.finish(occ.id, 'abandoned', 'the daemon stopped while the target ran (at-most-once: never re-run)', this.clock.now());
         } else {
-          this.store.occurrences.release(occ.id, 'the daemon stopped while the target ran; any daemon re-runs it', this.clock.now());
+          this.store.occurrences.release(occ.id, 'released: the daemon stopped while the target ran; any daemon re-runs it', this.clock.now());
         }
       }),
     );
@@ -575,7 +576,8 @@ export class Daemon {
       return undefined;
     }
     const n = occ.attempts + 1;
-    const trigger = occ.recoveries > 0 && occ.reason?.startsWith('recovered') ? 'recovery' : isRetry ? 'backoff' : occ.trigger;
+    const afterRunnerLoss = /^(recovered|released)/.test(occ.reason ?? '');
+    const trigger = afterRunnerLoss ? 'recovery' : isRetry ? 'backoff' : occ.trigger;
     this.store.occurrences.startAttempt(occ.id, n, trigger, this.id, now + this.o.leaseMs, now);
     this.waiting.delete(w.id);
     return { occ: { ...occ, state: 'running', attempts: n }, spec, n };
