@@ -5,6 +5,7 @@
 import { loadJobsFile } from '../config/file.js';
 import { applyFile } from './apply.js';
 import { Daemon } from '../daemon/daemon.js';
+import { killRunningGroupsNow } from '../exec/index.js';
 import { lineLogger } from '../daemon/log.js';
 import { parseDuration, parsePositiveDuration } from '../schedule/index.js';
 import type { Store } from '../store/index.js';
@@ -37,7 +38,8 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
       if (++signals > 1) {
-        log('stopped', `second ${sig}: stopping now; running occurrences are recovered by their leases`);
+        const killed = killRunningGroupsNow();
+        log('stopped', `second ${sig}: stopping now; killed ${killed} running target(s); their leases let the next daemon recover them`);
         process.exit(130);
       }
       log('stopping', `${sig} received`);

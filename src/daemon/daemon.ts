@@ -63,6 +63,8 @@ interface Waiting {
   job: string;
   at: number;
   scheduledAt: number;
+  /** Waiting for the job's previous occurrence to end, not for a retry delay. */
+  queued?: boolean;
 }
 
 /** How far behind the monotonic clock the wall clock may get before it counts as a jump. */
@@ -392,7 +394,14 @@ export class Daemon {
   ): OccurrenceRow | undefined | 'no-slot' {
     const { row } = state;
     const spec = row.spec;
-    const active = spec.overlap === 'allow' ? [] : this.store.occurrences.active(row.name);
+    // "Still running": a running target, or one waiting to retry. Queued or caught-up
+    // occurrences that have not started do not make a new firing overlap.
+    const active =
+      spec.overlap === 'allow'
+        ? []
+        : this.store.occurrences
+            .active(row.name)
+            .filter((a) => a.state === 'running' || a.attempts > 0 || spec.overlap === 'queue');
     const base = {
       job: row.name,
       key: f.key,
@@ -495,7 +504,10 @@ export class Daemon {
     this.log('fired', `${occ.job} #${occ.id} ${iso(occ.scheduled_at)} (${occ.origin}, attempt ${n}, key ${occ.idempotency_key})`);
     entry.done = this.execute(entry).finally(() => {
       this.running.delete(occ.id);
-      this.sleeper.interrupt(); // a slot is free: claim what waits
+      // A slot is free, and what was queued behind this occurrence may start now.
+      const now = this.clock.now();
+      for (const w of this.waiting.values()) if (w.job === occ.job && w.at > now && w.queued) w.at = now;
+      this.sleeper.interrupt();
     });
   }
 
@@ -572,7 +584,9 @@ export class Daemon {
     const isRetry = occ.attempts > 0;
     // A queued or caught-up occurrence waits for the one before it; a retry continues its own run.
     if (!isRetry && spec.overlap !== 'allow' && others.some((a) => a.state === 'running' || a.scheduled_at < occ.scheduled_at)) {
-      w.at = now + 250;
+      // Woken when an occurrence of this job ends here; the poll covers one ending elsewhere.
+      w.queued = true;
+      w.at = now + 1_000;
       return undefined;
     }
     const n = occ.attempts + 1;

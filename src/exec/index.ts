@@ -10,6 +10,7 @@ export { expand, UnsetVariableError } from './expand.js';
 export { TailBuffer } from './output.js';
 export { runHttp, parseRetryAfter } from './http.js';
 export { runShell } from './shell.js';
+export { killRunningGroupsNow } from './process-group.js';
 
 export async function execute(target: Target, ctx: AttemptContext, signal: AbortSignal): Promise<AttemptResult> {
   const startedAt = Date.now();

@@ -10,6 +10,23 @@ const POLL_MS = 50;
 /** How long SIGKILLed processes get to disappear before we stop looking. */
 const AFTER_KILL_MS = 1_000;
 
+/** Groups of targets running in this process, so an immediate exit can take them along. */
+const running = new Set<number>();
+
+export function trackGroup(pgid: number): () => void {
+  running.add(pgid);
+  return () => running.delete(pgid);
+}
+
+/**
+ * SIGKILLs every target group this process started, synchronously: for a runner that must
+ * exit at once (a second SIGTERM), so no target outlives it unrecorded.
+ */
+export function killRunningGroupsNow(): number {
+  for (const pgid of running) signalGroup(pgid, 'SIGKILL');
+  return running.size;
+}
+
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);

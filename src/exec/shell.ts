@@ -8,7 +8,7 @@ import type { AttemptContext, AttemptResult, ShellTarget } from '../types.js';
 import { tryExpand } from './expand.js';
 import { formatDuration } from './duration.js';
 import { TailBuffer } from './output.js';
-import { groupAlive, killGroup } from './process-group.js';
+import { groupAlive, killGroup, trackGroup } from './process-group.js';
 import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
 import { deadline, within } from './timer.js';
 
@@ -87,7 +87,12 @@ async function runProcess(
     stream.on('data', (chunk: Buffer) => output.push(chunk));
     stream.on('error', () => {});
   }
-  return supervise(child, child.pid, ctx, signal);
+  const untrack = trackGroup(child.pid);
+  try {
+    return await supervise(child, child.pid, ctx, signal);
+  } finally {
+    untrack();
+  }
 }
 
 /** Waits for the main process, stopping the group on timeout or abort, then clears what is left of it. */
