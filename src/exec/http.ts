@@ -4,7 +4,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import { VERSION, type AttemptContext, type AttemptResult, type HttpTarget } from '../types.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../schedule/duration.js';
 import { tryExpand } from './expand.js';
 import { TailBuffer } from './output.js';
 import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';

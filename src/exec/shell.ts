@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { AttemptContext, AttemptResult, ShellTarget } from '../types.js';
 import { tryExpand } from './expand.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../schedule/duration.js';
 import { TailBuffer } from './output.js';
 import { groupAlive, killGroup, trackGroup } from './process-group.js';
 import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
