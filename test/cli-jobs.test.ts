@@ -7,21 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { checksum, isCleanError, sandbox, tock, writeFile, type Sandbox } from './helpers/cli.js';
+import { checksum, isCleanError, tock, writeFile, withSandbox, type Sandbox } from './helpers/cli.js';
 
 /** better-sqlite3, for scripts that tamper with a store from another process. */
 const SQLITE = JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'));
 
-function withSandbox(fn: (sb: Sandbox) => void | Promise<void>) {
-  return async () => {
-    const sb = sandbox();
-    try {
-      await fn(sb);
-    } finally {
-      sb.cleanup();
-    }
-  };
-}
 
 test(
   'add creates a job, prints its next 3 fire times, and list/show return SPEC JSON',

@@ -6,18 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { exited, isCleanError, sandbox, tock, tockAsync, tockSpawn, waitFor, type Sandbox } from './helpers/cli.js';
+import { exited, isCleanError, tock, tockAsync, tockSpawn, waitFor, withSandbox, type Sandbox } from './helpers/cli.js';
 
-function withSandbox(fn: (sb: Sandbox) => Promise<void>) {
-  return async () => {
-    const sb = sandbox();
-    try {
-      await fn(sb);
-    } finally {
-      sb.cleanup();
-    }
-  };
-}
 
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 const soon = (ms: number) => new Date(Date.now() + ms).toISOString();

@@ -5,7 +5,7 @@
 
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { JobRow, OccurrenceRow, Store } from '../store/index.js';
+import type { JobRow, NewOccurrence, OccurrenceRow, Store } from '../store/index.js';
 import { isTransientStoreError } from '../store/index.js';
 import { compileJob, firing, type Firing } from '../schedule/for-job.js';
 import type { CompiledSchedule } from '../schedule/index.js';
@@ -449,49 +449,34 @@ export class Daemon {
   private catchUp(state: JobState, missed: Firing[], now: number, more: boolean): void {
     const { row } = state;
     const plan = planCatchup(row.spec, missed, now);
+    const claim = (f: Firing, rest: Pick<NewOccurrence, 'state' | 'reason' | 'leaseOwner' | 'leaseExpiresAt'>) =>
+      this.store.occurrences.claim({
+        job: row.name,
+        key: f.key,
+        scheduledAt: f.scheduledAt,
+        fireAt: f.fireAt,
+        origin: 'catchup',
+        delivery: row.spec.delivery,
+        jobVersion: row.version,
+        now,
+        ...rest,
+      });
     let queued = 0;
     let recorded = 0;
     this.store.write(() => {
-      for (const { firing: f, reason } of plan.missed) {
-        const occ = this.store.occurrences.claim({
-          job: row.name,
-          key: f.key,
-          scheduledAt: f.scheduledAt,
-          fireAt: f.fireAt,
-          origin: 'catchup',
-          delivery: row.spec.delivery,
-          jobVersion: row.version,
-          state: 'missed',
-          reason,
-          now,
-        });
-        if (occ) recorded++;
-      }
+      for (const { firing: f, reason } of plan.missed) if (claim(f, { state: 'missed', reason })) recorded++;
       for (const f of plan.execute) {
-        const occ = this.store.occurrences.claim({
-          job: row.name,
-          key: f.key,
-          scheduledAt: f.scheduledAt,
-          fireAt: f.fireAt,
-          origin: 'catchup',
-          delivery: row.spec.delivery,
-          jobVersion: row.version,
-          state: 'pending',
-          reason: 'caught up after downtime',
-          leaseOwner: this.id,
-          leaseExpiresAt: now + this.o.leaseMs,
-          now,
-        });
-        if (occ) {
-          queued++;
-          this.waiting.set(occ.id, { id: occ.id, job: row.name, at: now, scheduledAt: f.scheduledAt });
-        }
+        const lease = { leaseOwner: this.id, leaseExpiresAt: now + this.o.leaseMs };
+        const occ = claim(f, { state: 'pending', reason: 'caught up after downtime', ...lease });
+        if (!occ) continue;
+        queued++;
+        this.waiting.set(occ.id, { id: occ.id, job: row.name, at: now, scheduledAt: f.scheduledAt });
       }
-      const last = missed[missed.length - 1];
-      this.store.jobs.advanceCursor(row.name, last.scheduledAt);
+      this.store.jobs.advanceCursor(row.name, missed[missed.length - 1].scheduledAt);
       if (row.spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
     });
-    if (recorded) this.log('missed', `${row.name}: ${recorded}${more ? '+ (only the latest are recorded)' : ''} firing(s) missed while no daemon ran (catchup: ${row.spec.catchup})`);
+    const only = more ? '+ (only the latest are recorded)' : '';
+    if (recorded) this.log('missed', `${row.name}: ${recorded}${only} firing(s) missed while no daemon ran (catchup: ${row.spec.catchup})`);
     if (queued) this.log('catchup', `${row.name}: ${queued} missed firing(s) will run now, oldest first`);
   }
 

@@ -33,6 +33,18 @@ export function sandbox(): Sandbox {
   return { dir, db, env, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Wraps a test body with a fresh sandbox that is always removed afterwards. */
+export function withSandbox(fn: (sb: Sandbox) => void | Promise<void>) {
+  return async () => {
+    const sb = sandbox();
+    try {
+      await fn(sb);
+    } finally {
+      sb.cleanup();
+    }
+  };
+}
+
 export interface Result {
   status: number | null;
   stdout: string;
