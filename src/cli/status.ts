@@ -7,8 +7,8 @@ import type { GlobalOptions } from './program.js';
 import { iso, print, printJson, span, stateColor, useColor, when, withStore } from './io.js';
 import { table } from './table.js';
 
-/** A runner is live if it has not stopped and beat within this long (it beats every 2 s). */
-const LIVE_MS = 15_000;
+/** A runner is live if it has not stopped and beat within this long (it beats every 2-10 s). */
+const LIVE_MS = 30_000;
 
 export default async function status(_args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
   useColor(global);
