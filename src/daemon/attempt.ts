@@ -4,12 +4,13 @@
 
 import { execute as realExecute } from '../exec/index.js';
 import type { OccurrenceRow, Store } from '../store/index.js';
-import { isTransientStoreError } from '../store/index.js';
+import { isTransientStoreError, storeFailure } from '../store/index.js';
 import { afterAttempt, type AfterAttempt } from '../semantics/delivery.js';
 import { DEFAULTS, type AttemptContext, type AttemptResult, type JobSpec, type Target } from '../types.js';
 import type { Clock } from './clock.js';
 import { delay } from './clock.js';
 import type { Logger } from './log.js';
+import { faultPoint } from './fault.js';
 
 export type Execute = (target: Target, ctx: AttemptContext, signal: AbortSignal) => Promise<AttemptResult>;
 
@@ -49,51 +50,114 @@ export async function runTarget(deps: AttemptDeps, occ: OccurrenceRow, spec: Job
     killGraceMs: deps.killGraceMs ?? DEFAULTS.killGraceMs,
     maxRetryAfterMs: spec.backoff.maxMs,
   };
+  faultPoint('after-claim'); // test-only: the claim is committed, the target not yet started
   return (deps.execute ?? realExecute)(spec.target, ctx, signal);
 }
 
+export interface Outcome {
+  occ: OccurrenceRow;
+  spec: JobSpec;
+  n: number;
+  result: AttemptResult;
+}
+
 /**
- * Writes the attempt's result and the occurrence's next state in one transaction. Only
- * the lease holder may move the occurrence; a runner that lost its lease (it was judged
- * dead) still records its attempt, honestly, but leaves the occurrence to its new owner.
+ * Writes one attempt's result and the occurrence's next state, inside the caller's
+ * transaction. Only the lease holder may move the occurrence; a runner that lost its lease
+ * (it was judged dead) still records its attempt, honestly, but leaves the occurrence to
+ * its new owner.
+ */
+function recordOne(deps: AttemptDeps, { occ, spec, n, result }: Outcome): Recorded {
+  const { store } = deps;
+  store.occurrences.finishAttempt(occ.id, n, result);
+  const current = store.occurrences.byId(occ.id);
+  if (!current || current.lease_owner !== deps.runnerId || current.state !== 'running') {
+    return { kind: 'lost', reason: `the lease passed to ${current?.lease_owner ?? 'nobody'}` };
+  }
+  const now = deps.clock.now();
+  if (result.outcome === 'cancelled' && current.cancel_reason) {
+    // Stopped on purpose (overlap: replace): it ends here, it is not retried.
+    const reason = `cancelled: ${current.cancel_reason}`;
+    store.occurrences.finish(occ.id, 'failed', reason, now);
+    return { kind: 'failed', reason };
+  }
+  const next = afterAttempt(spec, result, failuresSince(store, occ.id), deps.random);
+  if (next.kind === 'succeeded') store.occurrences.finish(occ.id, 'succeeded', null, now);
+  else if (next.kind === 'failed') store.occurrences.finish(occ.id, 'failed', next.reason, now);
+  else store.occurrences.waitForRetry(occ.id, now + next.delayMs, next.reason);
+  return next;
+}
+
+/**
+ * Records several outcomes in one transaction: one synchronous commit for all of them.
  * A busy or full store is retried until the write lands: a result is never dropped.
  */
+export async function recordMany(
+  deps: AttemptDeps,
+  batch: Outcome[],
+  stopping: () => boolean = () => false,
+): Promise<Recorded[]> {
+  const { store } = deps;
+  faultPoint('before-record'); // test-only: the target has ended, its result is not yet written
+  for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return store.db.transaction(() => batch.map((o) => recordOne(deps, o))).immediate();
+    } catch (err) {
+      // The store's own words (locked, read-only, full), not SQLite's bare "disk I/O error".
+      if (!isTransientStoreError(err) || (stopping() && wait >= 5_000)) throw storeFailure(err, store.file);
+      const which = batch.map((o) => `#${o.occ.id} ${o.occ.job}`).join(', ');
+      deps.log('error', `recording ${which}: ${storeFailure(err, store.file).message}; retrying in ${wait} ms`);
+      await delay(wait);
+    }
+  }
+}
+
 export async function record(
   deps: AttemptDeps,
   occ: OccurrenceRow,
   spec: JobSpec,
   n: number,
   result: AttemptResult,
-  stopping: () => boolean = () => false,
+  stopping?: () => boolean,
 ): Promise<Recorded> {
-  const { store } = deps;
-  for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
-    try {
-      return store.db
-        .transaction((): Recorded => {
-          store.occurrences.finishAttempt(occ.id, n, result);
-          const current = store.occurrences.byId(occ.id);
-          if (!current || current.lease_owner !== deps.runnerId || current.state !== 'running') {
-            return { kind: 'lost', reason: `the lease passed to ${current?.lease_owner ?? 'nobody'}` };
-          }
-          const now = deps.clock.now();
-          if (result.outcome === 'cancelled' && current.cancel_reason) {
-            // Stopped on purpose (overlap: replace): it ends here, it is not retried.
-            const reason = `cancelled: ${current.cancel_reason}`;
-            store.occurrences.finish(occ.id, 'failed', reason, now);
-            return { kind: 'failed', reason };
-          }
-          const next = afterAttempt(spec, result, failuresSince(store, occ.id), deps.random);
-          if (next.kind === 'succeeded') store.occurrences.finish(occ.id, 'succeeded', null, now);
-          else if (next.kind === 'failed') store.occurrences.finish(occ.id, 'failed', next.reason, now);
-          else store.occurrences.waitForRetry(occ.id, now + next.delayMs, next.reason);
-          return next;
-        })
-        .immediate();
-    } catch (err) {
-      if (!isTransientStoreError(err) || (stopping() && wait >= 5_000)) throw err;
-      deps.log('error', `recording #${occ.id} ${occ.job}: ${(err as Error).message}; retrying in ${wait} ms`);
-      await delay(wait);
+  return (await recordMany(deps, [{ occ, spec, n, result }], stopping))[0];
+}
+
+/**
+ * Group commit for the daemon: outcomes that arrive while a commit is under way (or in
+ * the same turn of the event loop) are written together, so many targets finishing at
+ * once cost one disk sync, not one each.
+ */
+export class Recorder {
+  private queue: { outcome: Outcome; resolve: (r: Recorded) => void; reject: (e: unknown) => void }[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly deps: AttemptDeps,
+    private readonly stopping: () => boolean,
+  ) {}
+
+  record(outcome: Outcome): Promise<Recorded> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ outcome, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const recorded = await recordMany(this.deps, batch.map((b) => b.outcome), this.stopping);
+        batch.forEach((b, i) => b.resolve(recorded[i]));
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
     }
+    this.flushing = false;
   }
 }

@@ -12,7 +12,7 @@ import type { CompiledSchedule } from '../schedule/index.js';
 import { planCatchup } from '../semantics/catchup.js';
 import { onLeaseExpired, onShutdown } from '../semantics/delivery.js';
 import { VERSION, type JobSpec } from '../types.js';
-import { record, runTarget, type AttemptDeps, type Execute, failuresSince } from './attempt.js';
+import { Recorder, runTarget, type AttemptDeps, type Execute, failuresSince } from './attempt.js';
 import { Sleeper, systemClock, type Clock } from './clock.js';
 import { MinHeap } from './heap.js';
 import type { Logger } from './log.js';
@@ -90,6 +90,7 @@ export class Daemon {
   private backlog: HeapEntry[] = [];
   private readonly sleeper = new Sleeper();
   private readonly deps: AttemptDeps;
+  private readonly recorder: Recorder;
   private stopping = false;
   private seq = 0;
   private generation = -1;
@@ -118,6 +119,7 @@ export class Daemon {
       execute: o.execute,
       killGraceMs: o.killGraceMs,
     };
+    this.recorder = new Recorder(this.deps, () => this.stopping);
   }
 
   /** Registers, recovers what dead runners left, loads the jobs, and starts the loop. */
@@ -126,6 +128,7 @@ export class Daemon {
     this.liveSince = now;
     this.lastWall = now;
     this.lastMono = this.clock.monotonic();
+    this.nextPrune = now + 60_000; // not on the start-up path: ready first, tidy later
     this.store.write(() =>
       this.store.runners.register({
         id: this.id,
@@ -251,18 +254,29 @@ export class Daemon {
   /** Reads only names and versions, then the full rows of the jobs that changed. */
   private loadJobs(now: number, generation: number): void {
     const everything = this.generation === -1;
-    const versions = this.store.jobs.versions();
-    if (everything) this.heap.clear(); // every job is rescheduled below
     const seen = new Set<string>();
     let changed = 0;
-    for (const v of versions) {
-      seen.add(v.name);
-      const current = this.jobs.get(v.name);
-      if (!everything && current && current.row.version === v.version && current.row.doneAt === v.doneAt) continue;
-      const row = this.store.jobs.get(v.name);
-      if (!row) continue;
-      changed++;
-      this.schedule(row, now);
+    if (everything) {
+      // Start-up or a clock jump: every job is rescheduled, read in one query, and the
+      // catch-up records of all of them are committed together.
+      this.heap.clear();
+      this.store.write(() => {
+        for (const row of this.store.jobs.list()) {
+          seen.add(row.name);
+          changed++;
+          this.schedule(row, now);
+        }
+      });
+    } else {
+      for (const v of this.store.jobs.versions()) {
+        seen.add(v.name);
+        const current = this.jobs.get(v.name);
+        if (current && current.row.version === v.version && current.row.doneAt === v.doneAt) continue;
+        const row = this.store.jobs.get(v.name);
+        if (!row) continue;
+        changed++;
+        this.schedule(row, now);
+      }
     }
     for (const name of this.jobs.keys()) {
       if (!seen.has(name)) {
@@ -505,7 +519,7 @@ export class Daemon {
     if (result.outcome === 'cancelled' && this.stopping) return this.afterShutdownCancel(r, result);
     let recorded;
     try {
-      recorded = await record(this.deps, occ, spec, n, result, () => this.stopping);
+      recorded = await this.recorder.record({ occ, spec, n, result });
     } catch (err) {
       this.log('error', `${occ.job} #${occ.id}: result not recorded (${describe(err)}); the lease will expire and the semantics decide`);
       return;
