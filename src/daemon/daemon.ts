@@ -232,7 +232,7 @@ export class Daemon {
     this.lastMono = mono;
     if (now > expected + JUMP_MS) {
       this.log('clock', `wall clock jumped forward by ${formatDuration(now - expected)}; firings in between are handled by each job's catch-up policy`);
-      this.liveSince = expected;
+      this.liveSince = now; // nothing between the jump's start and now was watched
       this.generation = -1; // reload every job from its cursor
       this.nextPoll = 0;
     } else if (now < expected - JUMP_MS) {
