@@ -33,7 +33,13 @@ export function parseJobsFile(text: string, file: string): JobSpec[] {
     const where = ` at line ${pos.line}, column ${pos.col}`;
     throw usageError(`${file} is not valid YAML${where}: ${e.message.split('\n')[0]}`);
   }
-  const top: unknown = doc.toJS();
+  let top: unknown;
+  try {
+    top = doc.toJS();
+  } catch (err) {
+    // e.g. aliases that expand exponentially ("billion laughs"): bad input, not an internal error
+    throw usageError(`${file} cannot be read as YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
   const problems: string[] = [];
   if (!isMapping(top)) throw new ValidationErrors([`${file}: expected a mapping with a jobs: list`]);
   for (const key of Object.keys(top)) {

@@ -1,7 +1,8 @@
-// Targets left behind by a runner that died: a shell target runs in its own process
-// group, so a kill -9 of the daemon leaves it running. Before an occurrence is re-run on
-// this host, its leftover processes are found by the TOCK_* variables in their environment
-// (Linux /proc) and killed, so the old attempt and the re-run never overlap.
+// Processes of an attempt found by the TOCK_* variables in their environment (Linux /proc):
+// targets left behind by a runner that died (a shell target runs in its own process group,
+// so a kill -9 of the daemon leaves it running), killed before the occurrence is re-run on
+// this host so the old attempt and the re-run never overlap; and children that escaped
+// their attempt's process group (setsid), killed when the attempt times out or is stopped.
 
 import { readdirSync, readFileSync } from 'node:fs';
 

@@ -9,6 +9,7 @@ import { tryExpand } from './expand.js';
 import { formatDuration } from '../schedule/duration.js';
 import { TailBuffer } from './output.js';
 import { groupAlive, killGroup, trackGroup } from './process-group.js';
+import { killOrphans } from './orphans.js';
 import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
 import { deadline, within } from './timer.js';
 
@@ -108,6 +109,9 @@ async function supervise(child: ChildProcess, pid: number, ctx: AttemptContext, 
 
   if (typeof first === 'string') {
     await killGroup(pid, ctx.killGraceMs);
+    // A child that left the group (setsid, a double-forking daemon) still carries the
+    // attempt's TOCK_* variables: a timed-out or stopped attempt leaves nothing running.
+    killOrphans(ctx.occurrenceId, ctx.idempotencyKey);
     const exit = await exitOf(child, exited);
     await closeOrDestroy(child, closed);
     return { exit, stoppedFor: first };

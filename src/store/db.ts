@@ -85,18 +85,49 @@ export function storeFailure(err: unknown, file: string): TockError {
     return storeError(`cannot open the store ${file} (${msg}); check the path and its permissions`);
   }
   if (code.startsWith('SQLITE_READONLY')) {
+    if (fileSystemTrouble(file) === 'EROFS') {
+      return storeError(`the file system holding the store ${file} is read-only (${msg}); remount it read-write`);
+    }
     return storeError(`the store ${file} is read-only (${msg}); check the file's and its directory's permissions`);
   }
   if (code === 'SQLITE_FULL') {
     return runtimeError(`the disk holding ${file} is full; nothing was recorded: free some space and try again`);
   }
   if (code.startsWith('SQLITE_IOERR')) {
+    // SQLite says only "disk I/O error"; ask the file system what it is.
+    const cause = fileSystemTrouble(file);
+    if (cause === 'EROFS') {
+      return runtimeError(`the file system holding the store ${file} is read-only (${msg}); nothing was recorded: remount it read-write`);
+    }
+    if (cause === 'ENOSPC') {
+      return runtimeError(`the disk holding ${file} is full (${msg}); nothing was recorded: free some space and try again`);
+    }
     return runtimeError(`I/O error on the store ${file} (${msg})`);
   }
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOTDIR') {
     return storeError(`cannot open the store ${file} (${msg})`);
   }
   return runtimeError(`store error on ${file}: ${msg}`);
+}
+
+/** EROFS when the store's file system is read-only, ENOSPC when it has no space left, else undefined. */
+function fileSystemTrouble(file: string): 'EROFS' | 'ENOSPC' | undefined {
+  // Creating a file is what tells: access(W_OK) misses an ext4 that went read-only after an
+  // error (errors=remount-ro). Never the store's own files: closing a second descriptor of
+  // them would drop this process's POSIX locks on them, which SQLite relies on.
+  const probe = path.join(path.dirname(file), `.tock-probe-${process.pid}`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.rmSync(probe, { force: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EROFS') return 'EROFS';
+  }
+  try {
+    if (fs.statfsSync(path.dirname(file)).bavail === 0) return 'ENOSPC';
+  } catch {
+    // no answer: a plain I/O error
+  }
+  return undefined;
 }
 
 /** True for failures that pass by themselves (locks, full disk, I/O): the daemon waits and retries. */
