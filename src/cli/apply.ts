@@ -6,7 +6,7 @@ import { planApply } from '../config/plan.js';
 import type { Store } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, useColor, withStore } from './io.js';
-import chalk from 'chalk';
+import { color } from './color.js';
 import type { JobSpec } from '../types.js';
 
 export default async function apply(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
@@ -19,9 +19,9 @@ export default async function apply(args: unknown[], o: Record<string, unknown>,
     const all = [...result.created, ...result.updated, ...result.removed, ...result.unchanged];
     const w = Math.max(0, ...all.map((n) => n.length));
     const lines = [
-      ...result.created.map((n) => `  ${chalk.green('+')} ${n.padEnd(w)}  ${verb}created`),
-      ...result.updated.map((n) => `  ${chalk.yellow('~')} ${n.padEnd(w)}  ${verb}updated`),
-      ...result.removed.map((n) => `  ${chalk.red('-')} ${n.padEnd(w)}  ${verb}removed`),
+      ...result.created.map((n) => `  ${color.green('+')} ${n.padEnd(w)}  ${verb}created`),
+      ...result.updated.map((n) => `  ${color.yellow('~')} ${n.padEnd(w)}  ${verb}updated`),
+      ...result.removed.map((n) => `  ${color.red('-')} ${n.padEnd(w)}  ${verb}removed`),
       ...result.unchanged.map((n) => `    ${n.padEnd(w)}  unchanged`),
     ];
     print(lines.join('\n'));

@@ -2,7 +2,7 @@
 // tables, colour only on a TTY and never with NO_COLOR or --no-color, and time formatting.
 
 import path from 'node:path';
-import chalk from 'chalk';
+import { color, setColor } from './color.js';
 import { DateTime } from 'luxon';
 import { Store, defaultStorePath } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
@@ -28,7 +28,7 @@ export async function withStore<T>(global: GlobalOptions, fn: (store: Store) => 
 
 export function useColor(global: GlobalOptions): boolean {
   const wanted = global.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
-  chalk.level = wanted ? (chalk.level || 1) : 0;
+  setColor(wanted);
   return wanted;
 }
 
@@ -47,7 +47,23 @@ export function iso(ms: number | null | undefined): string | null {
 /** For people: `Mon 2026-11-23 02:30:00 UTC` in the machine's zone, like systemctl list-timers. */
 export function when(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
-  return DateTime.fromMillis(ms).toFormat('ccc yyyy-LL-dd HH:mm:ss ZZZZ');
+  const dt = DateTime.fromMillis(ms);
+  return `${dt.toFormat('ccc yyyy-LL-dd HH:mm:ss')} ${offsetName(dt)}`;
+}
+
+// Luxon asks Intl for the zone's abbreviation on every call, which costs ~0.1 ms: most of
+// `tock list` with many jobs. The name only changes with the offset (or, rarely, with the
+// zone's rules), so it is remembered per offset and 30-day span.
+const offsetNames = new Map<string, string>();
+
+function offsetName(dt: DateTime): string {
+  const key = `${dt.offset}:${Math.floor(dt.toMillis() / (30 * 86_400_000))}`;
+  let name = offsetNames.get(key);
+  if (name === undefined) {
+    name = dt.toFormat('ZZZZ');
+    offsetNames.set(key, name);
+  }
+  return name;
 }
 
 /** `4min 3s left`-style spans: `3h 12min`, `45s`, `2d 4h`. */
@@ -82,16 +98,16 @@ export function stateColor(state: string | null | undefined): string {
   const s = state ?? '-';
   switch (s) {
     case 'succeeded':
-      return chalk.green(s);
+      return color.green(s);
     case 'failed':
     case 'abandoned':
-      return chalk.red(s);
+      return color.red(s);
     case 'running':
     case 'pending':
-      return chalk.cyan(s);
+      return color.cyan(s);
     case 'skipped':
     case 'missed':
-      return chalk.yellow(s);
+      return color.yellow(s);
     default:
       return s;
   }

@@ -1,7 +1,7 @@
 // `tock list`: every job with its next run, time left, last result and recent results,
 // soonest first, like `systemctl list-timers`.
 
-import chalk from 'chalk';
+import { color } from './color.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, span, stateColor, useColor, when, withStore } from './io.js';
 import { jobJson, recentMarks, results, targetText, upcoming } from './jobs-view.js';
@@ -26,12 +26,12 @@ export default async function list(_args: unknown[], _o: Record<string, unknown>
     if (jobs.length === 0) return print('no jobs; add one with `tock add` or `tock apply jobs.yaml`');
     const paint = (state: string, mark: string) => stateColor(state).replace(state, mark);
     const rows = jobs.map(({ row, next, last, recent }) => [
-      next ? when(next.fireAt) : row.paused ? chalk.yellow('paused') : row.doneAt !== null ? 'done' : '-',
+      next ? when(next.fireAt) : row.paused ? color.yellow('paused') : row.doneAt !== null ? 'done' : '-',
       next ? span(next.fireAt - now) : '-',
       last?.finished_at ? when(Date.parse(last.finished_at)) : '-',
       last ? stateColor(last.state) : '-',
       recentMarks(recent, paint) || '-',
-      chalk.bold(row.name),
+      color.bold(row.name),
       clip(describeSchedule(row.spec.schedule), 36),
       clip(targetText(row.spec.target), 40),
       row.spec.delivery,

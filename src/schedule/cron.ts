@@ -97,8 +97,19 @@ interface FieldValues {
 
 type Fail = (message: string) => never;
 
+// Caches are bounded; across thousands of jobs the same expressions and fields recur.
+const CACHE_LIMIT = 10_000;
 const parsed = new Map<string, ParsedCron>();
-const PARSED_CACHE_LIMIT = 10_000;
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let found = cache.get(key);
+  if (found === undefined) {
+    found = make();
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, found);
+  }
+  return found;
+}
 
 /** Validates a cron expression (5 or 6 fields, or a macro) and expands it; throws a usage error. */
 export function parseCron(expr: string): ParsedCron {
@@ -109,12 +120,19 @@ export function parseCron(expr: string): ParsedCron {
     throw usageError(`cron "${text}": ${message}`);
   };
   const fields = splitFields(text, fail);
-  const values = fields.map((field, i) => parseField(SPECS[i], field, fail));
-  const result = expandWithCronParser(text, fields, values, fail);
-  if (!new CronMatcher(result).firesEver()) throw usageError(`cron "${text}" never fires`);
-  if (parsed.size >= PARSED_CACHE_LIMIT) parsed.clear();
-  parsed.set(text, result);
-  return result;
+  const result = assemble(text, fields, fields.map((field, i) => fieldOf(i, field, fail)));
+  if (!cronMatcher(result).firesEver()) throw usageError(`cron "${text}" never fires`);
+  return remember(parsed, text, () => result);
+}
+
+// Kept on the parsed object itself: a WeakMap over 100,000 parsed expressions costs
+// more in garbage collection than building the matchers.
+const MATCHER = Symbol('matcher');
+
+/** The matcher of a parsed expression, built once. */
+export function cronMatcher(p: ParsedCron): CronMatcher {
+  const holder = p as ParsedCron & { [MATCHER]?: CronMatcher };
+  return (holder[MATCHER] ??= new CronMatcher(p));
 }
 
 /** True when the expression's hour field names specific hours (see ParsedCron.wallClock). */
@@ -230,41 +248,81 @@ function usage(spec: FieldSpec): string {
   return `use ${spec.min}-${spec.max}${spec.hint}, a range (a-b), a step (*/n or a-b/n), a comma-separated list of those${extra}`;
 }
 
-/**
- * Hands cron-parser the expression in canonical form (explicit value lists, no names, no
- * duplicates) and reads its expanded fields, so `L` and `#` mean exactly what cron-parser
- * means by them.
- */
-function expandWithCronParser(text: string, fields: string[], values: FieldValues[], fail: Fail): ParsedCron {
-  const canonical = fields.map((field, i) => canonicalField(field, values[i])).join(' ');
-  let cp;
-  try {
-    cp = CronExpressionParser.parse(canonical).fields;
-  } catch (err) {
-    // cron-parser's own check for e.g. `0 0 30 2 *`.
-    if (/explicit day of month/i.test((err as Error).message)) throw usageError(`cron "${text}" never fires`);
-    return fail(`${(err as Error).message} (from cron-parser, reading "${canonical}")`);
-  }
-  const numbers = (list: readonly (number | string)[]) => list.filter((v): v is number => typeof v === 'number');
-  const lastDays = (cp.dayOfWeek.values as readonly (number | string)[])
-    .filter((v): v is string => typeof v === 'string' && v.endsWith('L'))
-    .map((v) => Number(v.slice(0, -1)) % 7);
-  return {
+/** One field as cron-parser expanded it, and the matcher tables derived from it. */
+interface Expanded {
+  /** Field index and canonical text: equal keys, equal fields. */
+  key: string;
+  /** Plain values; day-of-week folded to 0-6. */
+  numbers: readonly number[];
+  /** `L` (day-of-month: [0]) or `nL` (day-of-week: the days n). */
+  last: readonly number[];
+  nth: number;
+  tables?: readonly [Int8Array, Int8Array];
+}
+
+/** The Expanded fields behind a ParsedCron, kept off its enumerable shape. */
+const EXPANDED = Symbol('expanded');
+type WithExpanded = ParsedCron & { [EXPANDED]?: readonly Expanded[] };
+
+function assemble(text: string, fields: string[], expanded: Expanded[]): ParsedCron {
+  const [second, minute, hour, dom, month, dow] = expanded;
+  const result: ParsedCron = {
     expr: text,
     fields,
     wallClock: !fields[2].startsWith('*'),
-    second: numbers(cp.second.values),
-    minute: numbers(cp.minute.values),
-    hour: numbers(cp.hour.values),
-    month: numbers(cp.month.values),
-    dayOfMonth: numbers(cp.dayOfMonth.values),
-    lastDayOfMonth: (cp.dayOfMonth.values as readonly (number | string)[]).includes('L'),
-    dayOfWeek: [...new Set(numbers(cp.dayOfWeek.values).map((v) => v % 7))],
-    lastDayOfWeek: lastDays,
-    nthDayOfWeek: cp.dayOfWeek.nthDay,
+    second: second.numbers,
+    minute: minute.numbers,
+    hour: hour.numbers,
+    month: month.numbers,
+    dayOfMonth: dom.numbers,
+    lastDayOfMonth: dom.last.length > 0,
+    dayOfWeek: dow.numbers,
+    lastDayOfWeek: dow.last,
+    nthDayOfWeek: dow.nth,
     domStar: fields[3].startsWith('*'),
     dowStar: fields[5].startsWith('*'),
   };
+  Object.defineProperty(result, EXPANDED, { value: expanded });
+  return result;
+}
+
+const writtenFields = new Map<string, Expanded>();
+const canonicalFields = new Map<string, Expanded>();
+
+/** A field as written, validated and expanded; cached, as only valid fields get here. */
+function fieldOf(index: number, text: string, fail: Fail): Expanded {
+  const key = `${index} ${text}`;
+  const known = writtenFields.get(key);
+  if (known) return known;
+  const canonical = canonicalField(text, parseField(SPECS[index], text, fail));
+  const expanded = remember(canonicalFields, `${index} ${canonical}`, () => expandField(index, canonical, fail));
+  return remember(writtenFields, key, () => expanded);
+}
+
+const FIELD_KEYS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
+
+/**
+ * Hands cron-parser one field in canonical form (explicit value lists, no names, no
+ * duplicates) and reads its expanded values, so `L` and `#` mean exactly what
+ * cron-parser means by them. One field at a time: a parse costs ~30 µs, and fields
+ * recur across jobs far more than whole expressions do.
+ */
+function expandField(index: number, canonical: string, fail: Fail): Expanded {
+  const template = ['*', '*', '*', '*', '*', '*'];
+  template[index] = canonical;
+  let cp;
+  try {
+    cp = CronExpressionParser.parse(template.join(' ')).fields;
+  } catch (err) {
+    return fail(`${SPECS[index].name} "${canonical}": ${(err as Error).message} (from cron-parser)`);
+  }
+  const all = cp[FIELD_KEYS[index]].values as readonly (number | string)[];
+  const dow = index === 5;
+  const numbers = all.filter((v): v is number => typeof v === 'number').map((v) => (dow ? v % 7 : v));
+  const last = all
+    .filter((v): v is string => typeof v === 'string' && v.endsWith('L'))
+    .map((v) => (v === 'L' ? 0 : Number(v.slice(0, -1)) % 7));
+  return { key: `${index} ${canonical}`, numbers: [...new Set(numbers)], last, nth: dow ? cp.dayOfWeek.nthDay : 0 };
 }
 
 function canonicalField(text: string, v: FieldValues): string {
@@ -297,24 +355,22 @@ export class CronMatcher {
   private readonly firstMonth: number;
   private readonly lastMonth: number;
   /** Matching days of a month as bits (day d = bit d-1), by weekday of the 1st and length (28-31). */
-  private readonly dayMasks = new Int32Array(7 * 4);
+  private readonly dayMasks: Int32Array;
 
   constructor(p: ParsedCron) {
-    this.nextSecond = forward(p.second, 60);
-    this.prevSecond = backward(p.second, 60);
-    this.nextMinute = forward(p.minute, 60);
-    this.prevMinute = backward(p.minute, 60);
-    this.nextHour = forward(p.hour, 24);
-    this.prevHour = backward(p.hour, 24);
-    this.nextMonth = forward(p.month, 13);
-    this.prevMonth = backward(p.month, 13);
+    // Tables are shared through the parsed fields when there are any: small typed
+    // arrays are costly to allocate and collect by the hundred thousand.
+    const ex = (p as WithExpanded)[EXPANDED];
+    const tables = (i: number, values: readonly number[], size: number) =>
+      ex ? (ex[i].tables ??= valueTables(values, size)) : valueTables(values, size);
+    [this.nextSecond, this.prevSecond] = tables(0, p.second, 60);
+    [this.nextMinute, this.prevMinute] = tables(1, p.minute, 60);
+    [this.nextHour, this.prevHour] = tables(2, p.hour, 24);
+    [this.nextMonth, this.prevMonth] = tables(4, p.month, 13);
     this.firstMonth = this.nextMonth[1];
     this.lastMonth = this.prevMonth[12];
-    for (let first = 0; first < 7; first++) {
-      for (let length = 28; length <= 31; length++) {
-        this.dayMasks[first * 4 + length - 28] = dayMask(p, first, length);
-      }
-    }
+    const and = p.domStar || p.dowStar;
+    this.dayMasks = ex ? remember(dayMaskCache, `${ex[3].key}|${ex[5].key}|${and}`, () => dayMasks(p)) : dayMasks(p);
   }
 
   /** Smallest matching local time in [from, limit], or null. */
@@ -500,44 +556,54 @@ export class CronMatcher {
   }
 }
 
+const dayMaskCache = new Map<string, Int32Array>();
+
+/** [next, prev] tables of a field whose values lie in [0, size). */
+function valueTables(values: readonly number[], size: number): readonly [Int8Array, Int8Array] {
+  const set = has(values, size);
+  const next = new Int8Array(size + 1).fill(-1);
+  const prev = new Int8Array(size + 1).fill(-1);
+  for (let v = size - 1, n = -1; v >= 0; v--) {
+    if (set[v]) n = v;
+    next[v] = n;
+  }
+  for (let v = 0, q = -1; v <= size; v++) {
+    if (set[v]) q = v;
+    prev[v] = q;
+  }
+  return [next, prev];
+}
+
+/** Matching days (bit d-1) for each month shape: index = weekday of the 1st * 4 + length - 28. */
+function dayMasks(p: ParsedCron): Int32Array {
+  // Vixie: OR when both fields are restricted, AND when either starts with `*`.
+  const and = p.domStar || p.dowStar;
+  const masks = new Int32Array(7 * 4);
+  const weekdays = has(p.dayOfWeek, 7);
+  const lastWeekdays = has(p.lastDayOfWeek, 7);
+  let listed = 0;
+  for (const d of p.dayOfMonth) listed |= 1 << (d - 1);
+  for (let length = 28; length <= 31; length++) {
+    const dom = (listed & (length === 31 ? -1 : (1 << length) - 1)) | (p.lastDayOfMonth ? 1 << (length - 1) : 0);
+    for (let first = 0; first < 7; first++) {
+      const dow = weekdayMask(weekdays, lastWeekdays, p.nthDayOfWeek, first, length);
+      masks[first * 4 + length - 28] = and ? dom & dow : dom | dow;
+    }
+  }
+  return masks;
+}
+
 function has(values: readonly number[], size: number): boolean[] {
   const set = new Array<boolean>(size).fill(false);
   for (const v of values) set[v] = true;
   return set;
 }
 
-function forward(values: readonly number[], size: number): Int8Array {
-  const set = has(values, size);
-  const table = new Int8Array(size + 1).fill(-1);
-  for (let v = size - 1, next = -1; v >= 0; v--) {
-    if (set[v]) next = v;
-    table[v] = next;
+/** Days of a month (bit d-1) that the day-of-week field matches, for one month shape. */
+function weekdayMask(weekdays: boolean[], lastWeekdays: boolean[], nth: number, first: number, length: number): number {
+  let bits = 0;
+  for (let d = 1, w = first; d <= length; d++, w = w === 6 ? 0 : w + 1) {
+    if ((weekdays[w] && (nth === 0 || Math.ceil(d / 7) === nth)) || (lastWeekdays[w] && d + 7 > length)) bits |= 1 << (d - 1);
   }
-  return table;
-}
-
-function backward(values: readonly number[], size: number): Int8Array {
-  const set = has(values, size);
-  const table = new Int8Array(size + 1).fill(-1);
-  for (let v = 0, prev = -1; v <= size; v++) {
-    if (set[v]) prev = v;
-    table[v] = prev;
-  }
-  return table;
-}
-
-/** Vixie's day rule for one month shape: OR when both fields are restricted, AND otherwise. */
-function dayMask(p: ParsedCron, firstWeekday: number, length: number): number {
-  let dom = 0;
-  let dow = 0;
-  const weekdays = has(p.dayOfWeek, 7);
-  const lastWeekdays = has(p.lastDayOfWeek, 7);
-  for (const d of p.dayOfMonth) if (d <= length) dom |= 1 << (d - 1);
-  if (p.lastDayOfMonth) dom |= 1 << (length - 1);
-  for (let d = 1; d <= length; d++) {
-    const w = (firstWeekday + d - 1) % 7;
-    const nthOk = p.nthDayOfWeek === 0 || Math.ceil(d / 7) === p.nthDayOfWeek;
-    if ((weekdays[w] && nthOk) || (lastWeekdays[w] && d + 7 > length)) dow |= 1 << (d - 1);
-  }
-  return p.domStar || p.dowStar ? dom & dow : dom | dow;
+  return bits;
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { usageError } from '../errors.js';
 import type { Schedule } from '../types.js';
-import { CronMatcher, parseCron, type ParsedCron } from './cron.js';
+import { cronMatcher, parseCron, type ParsedCron } from './cron.js';
 import { formatDuration } from './duration.js';
 import { zoneOffsets } from './offsets.js';
 import { checkTimezone } from './zone.js';
@@ -81,15 +81,8 @@ function unwindowed(schedule: Schedule, anchorMs: number): CompiledSchedule {
   }
 }
 
-const matchers = new WeakMap<ParsedCron, CronMatcher>();
-
 function compileCron(cron: ParsedCron, timezone: string): CompiledSchedule {
-  let matcher = matchers.get(cron);
-  if (!matcher) {
-    matcher = new CronMatcher(cron);
-    matchers.set(cron, matcher);
-  }
-  return new ZonedCron(matcher, cron.wallClock, zoneOffsets(checkTimezone(timezone)));
+  return new ZonedCron(cronMatcher(cron), cron.wallClock, zoneOffsets(checkTimezone(timezone)));
 }
 
 /** anchor + k * interval for k >= 0: elapsed time, so DST and restarts never move it. */

@@ -3,7 +3,7 @@
 
 import { DateTime, IANAZone } from 'luxon';
 import { usageError } from '../errors.js';
-import { daysInMonth } from './calendar.js';
+import { DAY_MS, daysFromCivil, daysInMonth } from './calendar.js';
 import { zoneOffsets } from './offsets.js';
 
 const canonicalNames = new Map<string, string>();
@@ -51,7 +51,8 @@ export function parseInstant(text: string, zone: string): number {
               ? `second ${second} is out of range 0-59`
               : null;
   if (problem) throw usageError(`"${written}" is not a valid date-time: ${problem}`);
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  // Not Date.UTC, which reads years 0-99 as 19xx.
+  const local = daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 + millis;
   const offset = m[8];
   if (offset !== undefined) return local - offsetMs(offset);
   return zoneOffsets(checkTimezone(zone)).instantOfLocal(local);

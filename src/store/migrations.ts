@@ -102,6 +102,19 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'indexes for history and for the active occurrences of a job',
+    // `tock history` without a job name lists the newest occurrences first: without the
+    // first index SQLite sorts the whole table (1.2 s with 1,000,000 rows) to show 20.
+    // The second serves the claim's overlap check: occurrences_job would walk the job's
+    // whole history (0.5 ms per claim at 1,000 rows per job) to find the few active ones.
+    sql: `
+      CREATE INDEX occurrences_scheduled ON occurrences (scheduled_at);
+      CREATE INDEX occurrences_job_active ON occurrences (job, scheduled_at)
+        WHERE state IN ('pending', 'running');
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,56 @@
+// Several daemons on one store: the same burst of no-op HTTP occurrences with 1, 2 and 4
+// daemons; throughput, and duplicates as the target saw them (two requests with one
+// Idempotency-Key) and as the store saw them (more than one attempt on an occurrence).
+
+import { applyBurst, duplicates, runBurst, type BurstResult } from './lib/burst.js';
+import type { Figure, SectionResult } from './lib/figures.js';
+import { startTargetServer } from './lib/server.js';
+import { count, perSecond, ratio } from './lib/stats.js';
+import { sandbox } from './lib/tock.js';
+
+export interface DaemonsOptions {
+  jobs: number;
+  concurrency: number;
+  counts: number[];
+}
+
+export async function daemons(o: DaemonsOptions): Promise<SectionResult> {
+  const server = await startTargetServer();
+  const results = new Map<number, BurstResult>();
+  const notes: string[] = [];
+  try {
+    for (const d of o.counts) {
+      const sb = sandbox(`daemons-${d}`);
+      const at = applyBurst(sb, { n: o.jobs, kind: 'http', url: server.url, leadMs: 3_000 + 500 * d });
+      await server.dump();
+      const { result } = await runBurst(sb, { n: o.jobs, at, daemons: d, concurrency: o.concurrency, timeoutMs: 180_000 });
+      result.duplicates = duplicates(await server.dump());
+      results.set(d, result);
+      notes.push(
+        `${d} daemon(s), concurrency ${o.concurrency} each: ${count(o.jobs)} due at once; sustained ${perSecond(result.sustained)}, ` +
+          `all in ${result.seconds.toFixed(1)} s; ${count(result.succeeded)} succeeded; ${result.duplicates} duplicate request(s).`,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+  const one = results.get(o.counts[0])!;
+  return { notes, figures: o.counts.map((d) => figure(d, results.get(d)!, one)) };
+}
+
+function figure(d: number, r: BurstResult, one: BurstResult): Figure {
+  const rel = r.sustained / one.sustained;
+  const isTarget = d === 4;
+  const met = isTarget ? rel >= 0.9 && r.duplicates === 0 : r.duplicates === 0;
+  const misses = [rel < 0.9 && isTarget ? `${ratio(rel)} of one daemon` : '', r.duplicates ? `${r.duplicates} duplicate(s)` : ''].filter(Boolean);
+  return {
+    section: 'daemons',
+    name: `${d} daemon${d > 1 ? 's' : ''} on one store: throughput, duplicates`,
+    value: `${perSecond(r.sustained)}, ${r.duplicates} dup`,
+    baseline: d === 1 ? '-' : `1 daemon ${perSecond(one.sustained)}`,
+    compare: d === 1 ? '-' : ratio(rel),
+    target: isTarget ? '>= 0.90x, 0 dup' : '0 dup',
+    met,
+    miss: misses.length ? misses.join('; ') : undefined,
+  };
+}

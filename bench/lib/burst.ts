@@ -1,0 +1,107 @@
+// A burst of due work for the throughput figures: N jobs whose first firing is the same
+// instant (`every: 1h` from a common start), so the daemon has N occurrences to claim,
+// execute and record at once, and its sustained rate can be read from its own log.
+
+import path from 'node:path';
+import type { Arrival } from './server.js';
+import { sustainedRate } from './stats.js';
+import { iso, readLog, sleep, startDaemon, tockOk, wallNow, writeJobsFile, type DaemonProc, type Sandbox } from './tock.js';
+import { Store } from '../../src/store/index.js';
+
+export interface BurstJobs {
+  n: number;
+  kind: 'http' | 'shell';
+  url?: string;
+  /** Lead time between applying the file and the common first firing. */
+  leadMs: number;
+}
+
+/** Applies the burst's jobs and returns the instant they all come due. */
+export function applyBurst(sb: Sandbox, o: BurstJobs): number {
+  const at = Math.ceil((wallNow() + o.leadMs) / 1000) * 1000;
+  const jobs = Array.from({ length: o.n }, (_, i) => ({
+    name: `b${String(i).padStart(6, '0')}`,
+    every: '1h',
+    start: iso(at),
+    ...(o.kind === 'http' ? { http: o.url } : { shell: 'true' }),
+  }));
+  const file = path.join(sb.dir, 'burst.yaml');
+  writeJobsFile(file, jobs);
+  tockOk(sb, ['apply', file]);
+  return at;
+}
+
+export interface BurstResult {
+  /** Middle 80 % of completions over their time span. */
+  sustained: number;
+  /** All N over the time from the due instant to the last recorded result. */
+  overall: number;
+  recorded: number;
+  succeeded: number;
+  /** Target executions beyond one per idempotency key (HTTP only). */
+  duplicates: number;
+  seconds: number;
+}
+
+/**
+ * Starts `daemons` daemons on the store before the due instant, waits until every
+ * occurrence is finished (or `timeoutMs` passes), and reads the rate off their logs.
+ */
+export async function runBurst(
+  sb: Sandbox,
+  o: { n: number; at: number; daemons: number; concurrency: number; timeoutMs: number; profileDir?: string },
+): Promise<{ result: BurstResult; procs: DaemonProc[] }> {
+  const procs = Array.from({ length: o.daemons }, (_, i) =>
+    startDaemon(sb, { concurrency: o.concurrency, name: `daemon-${i}`, profileDir: o.profileDir }),
+  );
+  await sleep(o.at - wallNow());
+  const until = wallNow() + o.timeoutMs;
+  let finished = 0;
+  while (wallNow() < until) {
+    finished = finishedCount(sb.db);
+    if (finished >= o.n) break;
+    await sleep(250);
+  }
+  await Promise.all(procs.map((p) => p.stop()));
+  const done = procs.flatMap((p) => readLog(p.log).filter((l) => l.event === 'succeeded' || l.event === 'failed'));
+  const times = done.map((l) => l.at);
+  const last = Math.max(...times);
+  const counts = countsByState(sb.db);
+  return {
+    procs,
+    result: {
+      sustained: sustainedRate(times),
+      overall: done.length / ((last - o.at) / 1000),
+      recorded: done.length,
+      succeeded: counts.succeeded ?? 0,
+      duplicates: 0,
+      seconds: (last - o.at) / 1000,
+    },
+  };
+}
+
+/** Executions beyond the first per idempotency key, as the target saw them. */
+export function duplicates(arrivals: Arrival[]): number {
+  const keys = new Set<string>();
+  let extra = 0;
+  for (const a of arrivals) {
+    if (a.key === null) continue;
+    if (keys.has(a.key)) extra++;
+    keys.add(a.key);
+  }
+  return extra;
+}
+
+function finishedCount(db: string): number {
+  const c = countsByState(db);
+  return (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0) + (c.abandoned ?? 0);
+}
+
+function countsByState(db: string): Record<string, number> {
+  const store = Store.open(db);
+  try {
+    return store.read(() => store.occurrences.countsByState());
+  } finally {
+    store.close();
+  }
+}
