@@ -6,6 +6,11 @@ import { EXIT, TockError } from '../errors.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<void> {
+  // `tock list | head`: a reader that goes away ends the output, not the program with a trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -378,6 +378,7 @@ export class Daemon {
     const handled = new Set<HeapEntry>();
     this.store.write(() => {
       for (const e of this.backlog) {
+        if (slots === 0) break; // the rest wait for a slot (another daemon may take them)
         const state = this.jobs.get(e.job);
         if (!state || state.seq !== e.seq) {
           handled.add(e);
@@ -411,6 +412,8 @@ export class Daemon {
   ): OccurrenceRow | undefined | 'no-slot' {
     const { row } = state;
     const spec = row.spec;
+    // Lost to another daemon already: one primary-key lookup, nothing more.
+    if (this.store.occurrences.byKey(f.key)) return undefined;
     // "Still running": a running target, or one waiting to retry. Queued or caught-up
     // occurrences that have not started do not make a new firing overlap.
     const active =
@@ -443,7 +446,6 @@ export class Daemon {
       }
     } else {
       if (!slotFree) return 'no-slot';
-      if (this.store.occurrences.byKey(f.key)) return undefined;
       for (const a of active) {
         // overlap: replace
         if (a.state === 'running') {
