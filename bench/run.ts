@@ -31,14 +31,14 @@ type Section = (typeof SECTIONS)[number];
 const SIZES = {
   quick: {
     precision: { jobs: 2_000, perSecond: 200, durationS: 15, warmupS: 3 },
-    throughput: { concurrencies: [4, 16, 64], httpJobs: 1_500, shellJobs: 500, baselineMs: 1_500 },
+    throughput: { concurrencies: [4, 16, 64], httpJobs: 1_500, shellJobs: 500, baselineMs: 1_500, historyJobs: 500, historyPerJob: 200 },
     daemons: { jobs: 1_500, counts: [1, 2, 4] },
     scale: { jobs: 10_000, historyRows: 100_000, idleS: 20, settleS: 10, cliRuns: 3 },
     startupRuns: 10,
   },
   full: {
     precision: { jobs: 10_000, perSecond: 200, durationS: 70, warmupS: 5 },
-    throughput: { concurrencies: [1, 4, 16, 64], httpJobs: 5_000, shellJobs: 2_000, baselineMs: 3_000 },
+    throughput: { concurrencies: [1, 4, 16, 64], httpJobs: 5_000, shellJobs: 2_000, baselineMs: 3_000, historyJobs: 1_000, historyPerJob: 1_000 },
     daemons: { jobs: 5_000, counts: [1, 2, 4] },
     scale: { jobs: 100_000, historyRows: 1_000_000, idleS: 60, settleS: 30, cliRuns: 5 },
     startupRuns: 20,

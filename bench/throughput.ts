@@ -5,15 +5,19 @@
 
 import path from 'node:path';
 import { fetchRate, spawnRate, storeRate } from './baselines.js';
-import { applyBurst, duplicates, runBurst, type BurstResult } from './lib/burst.js';
+import { applyBurst, burstJobName, duplicates, runBurst, type BurstResult } from './lib/burst.js';
+import { seedHistory } from './lib/seed.js';
 import type { Figure, SectionResult } from './lib/figures.js';
 import { formatProfile, newestProfile, summarizeProfile } from './lib/profile.js';
 import { startTargetServer, type TargetServer } from './lib/server.js';
 import { count, perSecond, ratio } from './lib/stats.js';
-import { sandbox } from './lib/tock.js';
+import { sandbox, tockOk } from './lib/tock.js';
 
 export interface ThroughputOptions {
   concurrencies: number[];
+  /** Jobs (and rows of finished history per job) for the burst on a store with history. */
+  historyJobs: number;
+  historyPerJob: number;
   httpJobs: number;
   shellJobs: number;
   baselineMs: number;
@@ -39,6 +43,7 @@ export async function throughput(o: ThroughputOptions): Promise<SectionResult & 
       const best = trials.reduce((a, b) => (b.burst.sustained > a.burst.sustained ? b : a));
       if (kind === 'http') bestHttp = best.concurrency;
       figures.push(figure(kind, best));
+      if (kind === 'http') figures.push(await withHistory(best, o, server, notes));
       if (o.profile) notes.push(await profiled(kind, best.concurrency, o, server));
     }
     return { figures, notes, bestHttpConcurrency: bestHttp };
@@ -79,6 +84,36 @@ function figure(kind: 'http' | 'shell', t: Trial): Figure {
     target: '>= 0.80x',
     met: r >= 0.8,
     miss: r < 0.8 ? `${ratio(r)} of the bound; ${perSecond(0.8 * bound - t.burst.sustained)} short` : undefined,
+  };
+}
+
+/**
+ * The same HTTP burst on a store where every job already has history (as it will at the
+ * retention limit, 1,000 per job by default): claims look up a job's active occurrences,
+ * and a query that walks the job's history instead shows here, not on a fresh store.
+ */
+async function withHistory(fresh: Trial, o: ThroughputOptions, server: TargetServer, notes: string[]): Promise<Figure> {
+  const sb = sandbox(`throughput-history-c${fresh.concurrency}`);
+  tockOk(sb, ['list']); // creates the store, with this tock's migrations
+  const names = Array.from({ length: o.historyJobs }, (_, i) => burstJobName(i));
+  const rows = seedHistory(sb.db, names, o.historyPerJob, Date.now() - 86_400_000);
+  const at = applyBurst(sb, { n: o.historyJobs, kind: 'http', url: server.url, leadMs: 3_000 });
+  await server.dump();
+  const { result } = await runBurst(sb, { n: o.historyJobs, at, daemons: 1, concurrency: fresh.concurrency, timeoutMs: 180_000 });
+  result.duplicates = duplicates(await server.dump());
+  notes.push(
+    `Throughput http with history: ${count(o.historyJobs)} jobs due at once, each with ${count(o.historyPerJob)} finished occurrences ` +
+      `(${count(rows)} rows); concurrency ${fresh.concurrency}: sustained ${perSecond(result.sustained)}, ${count(result.succeeded)} succeeded ` +
+      `in ${result.seconds.toFixed(1)} s; ${result.duplicates} duplicate(s)`,
+  );
+  const r = result.sustained / fresh.burst.sustained;
+  return {
+    section: 'throughput',
+    name: `throughput, no-op HTTP, ${count(o.historyPerJob)} history rows per job (concurrency ${fresh.concurrency})`,
+    value: perSecond(result.sustained),
+    baseline: `fresh store ${perSecond(fresh.burst.sustained)}`,
+    compare: ratio(r),
+    target: '-',
   };
 }
 

@@ -16,11 +16,15 @@ export interface BurstJobs {
   leadMs: number;
 }
 
+export function burstJobName(i: number): string {
+  return `b${String(i).padStart(6, '0')}`;
+}
+
 /** Applies the burst's jobs and returns the instant they all come due. */
 export function applyBurst(sb: Sandbox, o: BurstJobs): number {
   const at = Math.ceil((wallNow() + o.leadMs) / 1000) * 1000;
   const jobs = Array.from({ length: o.n }, (_, i) => ({
-    name: `b${String(i).padStart(6, '0')}`,
+    name: burstJobName(i),
     every: '1h',
     start: iso(at),
     ...(o.kind === 'http' ? { http: o.url } : { shell: 'true' }),
@@ -54,12 +58,11 @@ export async function runBurst(
   const procs = Array.from({ length: o.daemons }, (_, i) =>
     startDaemon(sb, { concurrency: o.concurrency, name: `daemon-${i}`, profileDir: o.profileDir }),
   );
+  const before = countsByState(sb.db);
   await sleep(o.at - wallNow());
   const until = wallNow() + o.timeoutMs;
-  let finished = 0;
   while (wallNow() < until) {
-    finished = finishedCount(sb.db);
-    if (finished >= o.n) break;
+    if (finishedCount(sb.db) >= finishedOf(before) + o.n) break;
     await sleep(250);
   }
   await Promise.all(procs.map((p) => p.stop()));
@@ -73,7 +76,7 @@ export async function runBurst(
       sustained: sustainedRate(times),
       overall: done.length / ((last - o.at) / 1000),
       recorded: done.length,
-      succeeded: counts.succeeded ?? 0,
+      succeeded: (counts.succeeded ?? 0) - (before.succeeded ?? 0),
       duplicates: 0,
       seconds: (last - o.at) / 1000,
     },
@@ -93,7 +96,10 @@ export function duplicates(arrivals: Arrival[]): number {
 }
 
 function finishedCount(db: string): number {
-  const c = countsByState(db);
+  return finishedOf(countsByState(db));
+}
+
+function finishedOf(c: Record<string, number>): number {
   return (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0) + (c.abandoned ?? 0);
 }
 
