@@ -31,7 +31,7 @@ export default async function add(args: unknown[], o: Record<string, unknown>, g
   const raw = rawFromFlags(String(args[0]), o, problems);
   const spec = readJob(raw, flagOf, problems);
   if (!spec || problems.length) throw new ValidationErrors(problems);
-  useColor(global);
+  await useColor(global);
   await withStore(global, (store) => {
     const now = Date.now();
     const row = store.write(() => {

@@ -11,7 +11,7 @@ import type { JobSpec } from '../types.js';
 
 export default async function apply(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const file = loadJobsFile(String(args[0]));
-  useColor(global);
+  await useColor(global);
   await withStore(global, (store) => {
     const result = applyFile(store, file.path, file.jobs, { prune: Boolean(o.prune), dryRun: Boolean(o.dryRun) }, Date.now());
     if (global.json) return printJson({ file: file.path, dry_run: Boolean(o.dryRun), ...result });

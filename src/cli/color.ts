@@ -1,21 +1,33 @@
-// Terminal colours: the five SGR pairs tock uses, on only when useColor() says so (a TTY,
-// no NO_COLOR, no --no-color). Replaces chalk, whose import cost ~10 ms of every command's
-// start-up, for the same escape codes.
+// Terminal colours, on only when useColor() says so (a TTY, no NO_COLOR, no --no-color).
+// chalk is loaded only then: output to a pipe or a file, what scripts and benchmarks see,
+// never pays for its import.
 
-let enabled = false;
-
-export function setColor(on: boolean): void {
-  enabled = on;
+type Paint = (text: string) => string;
+interface Palette {
+  bold: Paint;
+  red: Paint;
+  green: Paint;
+  yellow: Paint;
+  cyan: Paint;
 }
 
-function sgr(open: number, close: number): (text: string) => string {
-  return (text) => (enabled ? `\u001b[${open}m${text}\u001b[${close}m` : text);
+const plain: Paint = (text) => text;
+const none: Palette = { bold: plain, red: plain, green: plain, yellow: plain, cyan: plain };
+let palette: Palette = none;
+
+export async function setColor(on: boolean): Promise<void> {
+  if (!on) {
+    palette = none;
+    return;
+  }
+  const { Chalk, default: detected } = await import('chalk');
+  palette = new Chalk({ level: detected.level || 1 });
 }
 
-export const color = {
-  bold: sgr(1, 22),
-  red: sgr(31, 39),
-  green: sgr(32, 39),
-  yellow: sgr(33, 39),
-  cyan: sgr(36, 39),
+export const color: Palette = {
+  bold: (t) => palette.bold(t),
+  red: (t) => palette.red(t),
+  green: (t) => palette.green(t),
+  yellow: (t) => palette.yellow(t),
+  cyan: (t) => palette.cyan(t),
 };

@@ -17,7 +17,7 @@ export default async function history(args: unknown[], o: Record<string, unknown
     throw usageError(`--status ${JSON.stringify(state)} is not one of ${STATES.join(', ')}`);
   }
   const sinceMs = o.since === undefined ? undefined : since(String(o.since));
-  useColor(global);
+  await useColor(global);
   await withStore(global, (store) => {
     const rows = store.read(() => {
       if (job !== undefined && !store.jobs.get(job) && store.occurrences.history({ job, limit: 1 }).length === 0) {

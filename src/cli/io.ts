@@ -26,9 +26,9 @@ export async function withStore<T>(global: GlobalOptions, fn: (store: Store) => 
   }
 }
 
-export function useColor(global: GlobalOptions): boolean {
+export async function useColor(global: GlobalOptions): Promise<boolean> {
   const wanted = global.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
-  setColor(wanted);
+  await setColor(wanted);
   return wanted;
 }
 

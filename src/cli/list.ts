@@ -11,7 +11,7 @@ import { clip, table } from './table.js';
 const RECENT = 10;
 
 export default async function list(_args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
-  useColor(global);
+  await useColor(global);
   await withStore(global, (store) => {
     const now = Date.now();
     const jobs = store.read(() =>

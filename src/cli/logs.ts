@@ -7,7 +7,7 @@ import { attemptJson, attemptLine } from './occurrence-view.js';
 
 export default async function logs(args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
   const id = intFlag(String(args[0]), 'occurrence id', 1, Number.MAX_SAFE_INTEGER, 0);
-  useColor(global);
+  await useColor(global);
   await withStore(global, (store) => {
     const occ = store.occurrences.byId(id);
     if (!occ) throw notFound(`no occurrence #${id} (see tock history)`);

@@ -10,7 +10,7 @@ import { report } from './run.js';
 
 export default async function retry(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const id = intFlag(String(args[0]), 'occurrence id', 1, Number.MAX_SAFE_INTEGER, 0);
-  useColor(global);
+  await useColor(global);
   return withStore(global, async (store) => {
     const before = store.occurrences.byId(id);
     if (!before) throw notFound(`no occurrence #${id} (see tock history)`);

@@ -17,7 +17,7 @@ export default async function run(args: unknown[], o: Record<string, unknown>, g
   if (given !== undefined && !KEY_PATTERN.test(given)) {
     throw usageError('--idempotency-key: use 1 to 255 printable ASCII characters without spaces');
   }
-  useColor(global);
+  await useColor(global);
   return withStore(global, async (store) => {
     const job = store.jobs.get(name);
     if (!job) throw notFound(`no job named ${name} (see tock list)`);

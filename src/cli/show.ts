@@ -7,7 +7,7 @@ import { jobJson, jobText, results, upcoming } from './jobs-view.js';
 
 export default async function show(args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
   const name = String(args[0]);
-  useColor(global);
+  await useColor(global);
   await withStore(global, (store) => {
     const row = store.jobs.get(name);
     if (!row) throw notFound(`no job named ${name} (see tock list)`);

@@ -11,7 +11,7 @@ import { table } from './table.js';
 const LIVE_MS = 30_000;
 
 export default async function status(_args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
-  useColor(global);
+  await useColor(global);
   await withStore(global, (store) => {
     const now = Date.now();
     const { runners, counts, jobs } = store.read(() => ({
