@@ -58,7 +58,7 @@ const JUMP_JOBS: JumpJob[] = [
   { name: 'latest', args: ['--cron', '* * * * * *', '--delivery', 'at-least-once'], policy: 'latest', stepMs: 1000 },
   { name: 'all', args: ['--cron', '*/2 * * * * *', '--delivery', 'exactly-once', '--catchup', 'all', '--catchup-limit', '10000'], policy: 'all', stepMs: 2000 },
   { name: 'skip', args: ['--cron', '* * * * * *', '--delivery', 'at-most-once'], policy: 'skip', stepMs: 1000 },
-  { name: 'every', args: ['--every', '3s', '--delivery', 'at-least-once', '--catchup', 'all'], policy: 'all', stepMs: 3000 },
+  { name: 'every', args: ['--every', '3s', '--delivery', 'at-least-once', '--catchup', 'all', '--catchup-limit', '10000'], policy: 'all', stepMs: 3000 },
 ];
 
 async function jumps(ctx: Ctx, lib: string): Promise<Row[]> {

@@ -44,6 +44,7 @@ async function traced(ctx: Ctx): Promise<Row> {
   const tried = 'strace -f of a daemon firing 3 jobs (one per semantics) every second';
   if (!strace.path) return row(S, 'fsync before target (strace)', tried, strace.why!, 'skip');
   const sb = new Sandbox(`${S}-strace`);
+  let ok = false;
   try {
     const trace = sb.path('trace.txt');
     const child = spawn(strace.path, ['-f', '--seccomp-bpf', '-qq', '-s', '200', '-e', 'trace=openat,pwrite64,write,fdatasync,fsync,execve', '-o', trace, process.execPath, BIN, 'daemon'], {
@@ -71,16 +72,18 @@ async function traced(ctx: Ctx): Promise<Row> {
       return r.status === 0 && JSON.parse(r.stdout).occurrences.succeeded >= expected;
     }, t0 + n * 1000 + 30_000 - Date.now(), 500);
     process.kill(daemonPid, 'SIGTERM');
-    const stopped = await Promise.race([closed.then(() => true), sleep(30_000).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 30_000)))]);
+    clearTimeout(timer);
     if (!stopped) child.kill('SIGKILL');
     const result = analyseTrace(fs.readFileSync(trace, 'utf8'), sb.db);
-    const ok = result.targets >= expected && result.unsynced.length === 0;
+    ok = result.targets >= expected && result.syncs > 0 && result.unsynced.length === 0;
     const found =
       `${result.targets} target execve(s); ${result.targets - result.unsynced.length} preceded by fsync/fdatasync of the WAL after its last write; ` +
       `${result.unsynced.length} not` + (result.unsynced.length ? ` (e.g. ${result.unsynced[0]})` : '') + `; ${result.syncs} WAL syncs in all`;
     return row(S, 'fsync before target (strace)', tried, found, ok);
   } finally {
-    sb.cleanup(ctx.keep);
+    sb.cleanup(ctx.keep || !ok);
   }
 }
 
@@ -92,7 +95,7 @@ export function analyseTrace(text: string, db: string): { targets: number; unsyn
   const unsynced: string[] = [];
   const pending = new Map<string, string>(); // pid -> a call strace printed as <unfinished ...>
   for (const raw of text.split('\n')) {
-    const m = /^(\d+) (.*)$/.exec(raw);
+    const m = /^(\d+)\s+(.*)$/.exec(raw); // strace pads short pids
     if (!m) continue;
     const [, pid, rest] = m as unknown as [string, string, string];
     // A target's start counts from the moment its execve begins.

@@ -38,7 +38,7 @@ type Accepted =
   | { kind: 'zone'; zone: string }
   | { kind: 'url'; url: string }
   | { kind: 'header'; header: string }
-  | { kind: 'yaml'; jobs: { name: string; cron?: string; zone: string }[] };
+  | { kind: 'yaml'; text: string };
 
 const FROMS = ['2026-01-01T00:00:00Z', '2026-03-08T06:59:30Z', '2026-10-25T00:30:00Z', '2026-11-01T05:59:00Z', '2027-02-27T23:59:59Z', '2028-02-28T12:00:00Z'];
 
@@ -151,14 +151,19 @@ async function verify(sb: Sandbox, name: string, c: Accepted, rng: Rng): Promise
       return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `accepted a ${u.protocol} URL`;
     }
     case 'header': {
-      const i = c.header.indexOf(':');
-      const hname = c.header.slice(0, i).trim();
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(hname)) return `accepted header name ${JSON.stringify(hname)}`;
-      if (/[\r\n\0]/.test(c.header)) return `accepted a header with a line break`;
+      // What was stored is what will be sent: valid names, no line breaks (surrounding blanks are trimmed).
+      const r = await sb.tock(['show', name, '--json']);
+      if (r.status !== 0) return `show failed: ${describeCli(r)}`;
+      const headers = (JSON.parse(r.stdout).target?.headers ?? {}) as Record<string, string>;
+      for (const [h, v] of Object.entries(headers)) {
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h)) return `stored header name ${JSON.stringify(h)}`;
+        if (/[\r\n\0]/.test(v)) return `stored header ${h} with a line break: ${JSON.stringify(v)}`;
+      }
       return undefined;
     }
     case 'yaml': {
-      const job = c.jobs.find((j) => j.cron !== undefined);
+      // Judge what the accepted text says (an edit may have renamed or dropped jobs).
+      const job = jobsIn(c.text).find((j) => j.cron !== undefined);
       return job ? cronAgrees(sb, job.name, job.cron!, job.zone, rng) : null;
     }
   }
@@ -457,7 +462,6 @@ function yamlGen(rng: Rng, i: number): Input {
   if (rng.chance(0.12)) return { category, expect: 'invalid', yaml: Buffer.from(hostileYaml(rng)) };
   let expect: Expect = 'valid';
   const jobs: Record<string, unknown>[] = [];
-  const meta: { name: string; cron?: string; zone: string }[] = [];
   for (let j = 0; j < rng.int(1, 4); j++) {
     const name = `y${i}-${j}`;
     const job: Record<string, unknown> = { name };
@@ -479,7 +483,6 @@ function yamlGen(rng: Rng, i: number): Input {
     if (parts.includes('invalid')) expect = 'invalid';
     else if (parts.includes('unknown') && expect === 'valid') expect = 'unknown';
     jobs.push(job);
-    meta.push({ name, cron: cron?.text, zone: zone ? String(zone.text).trim() : 'UTC' });
   }
   const doc: Record<string, unknown> = { jobs };
   if (rng.chance(0.3)) doc.defaults = { delivery: rng.pick(['at-least-once', 'exactly-once']), timeout: '5m' };
@@ -488,7 +491,27 @@ function yamlGen(rng: Rng, i: number): Input {
     text = mutateYaml(rng, text);
     expect = 'unknown'; // the edit may have broken a valid file, or cut away the bad part of an invalid one
   }
-  return { category, expect, yaml: Buffer.from(text), check: { kind: 'yaml', jobs: meta } };
+  return { category, expect, yaml: Buffer.from(text), check: { kind: 'yaml', text } };
+}
+
+/** The jobs of an accepted file as the file says (name, cron, zone), for judging `next`. */
+function jobsIn(text: string): { name: string; cron?: string; zone: string }[] {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch {
+    return [];
+  }
+  const jobs = (doc as { jobs?: unknown })?.jobs;
+  if (!Array.isArray(jobs)) return [];
+  const fallback = (doc as { defaults?: { timezone?: unknown } }).defaults?.timezone;
+  return jobs
+    .filter((j): j is Record<string, unknown> => typeof j === 'object' && j !== null && typeof j.name === 'string')
+    .map((j) => ({
+      name: j.name as string,
+      cron: typeof j.cron === 'string' ? j.cron : undefined,
+      zone: typeof j.timezone === 'string' ? j.timezone.trim() : typeof fallback === 'string' ? fallback.trim() : 'UTC',
+    }));
 }
 
 function mutateYaml(rng: Rng, text: string): string {

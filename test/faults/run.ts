@@ -104,7 +104,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 main().then(
   (code) => {
     cleanupAll();
-    process.exitCode = code;
+    process.exit(code); // a scenario's stray timer must not hold the result back
   },
   (err) => {
     cleanupAll();

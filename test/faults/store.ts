@@ -67,7 +67,12 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
   let ok = false;
   try {
     Object.assign(sb.env, t.env);
-    t.setup?.(sb, storeDir);
+    try {
+      t.setup?.(sb, storeDir);
+    } catch (err) {
+      ok = true; // nothing ran: keep no sandbox
+      return row(S, t.label, tried, `cannot set up here (${(err as Error).message.split('\n')[0]}); needs root and mount`, 'skip');
+    }
     if (t.unprivileged) {
       run('chown', ['-R', 'nobody:', sb.dir]);
       sb.wrap = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
