@@ -11,6 +11,9 @@ export const EXIT = {
 export type ErrorKind = 'usage' | 'validation' | 'not_found' | 'store' | 'runtime';
 
 export class TockError extends Error {
+  /** Trouble that passes by itself or by fixing the machine (a lock, a full disk): worth waiting out. */
+  transient = false;
+
   constructor(
     message: string,
     readonly kind: ErrorKind,

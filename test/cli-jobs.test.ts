@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { checksum, isCleanError, tock, writeFile, withSandbox, type Sandbox } from './helpers/cli.js';
+import { ROOT, checksum, exited, isCleanError, tock, tockSpawn, waitFor, writeFile, withSandbox, type Sandbox } from './helpers/cli.js';
 
 /** better-sqlite3, for scripts that tamper with a store from another process. */
 const SQLITE = JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'));
@@ -279,13 +279,8 @@ test(
   'a store locked by a long transaction: writes exit 2 after busy_timeout, reads still work',
   withSandbox(async (sb) => {
     assert.equal(tock(sb, ['add', 'j', '--every', '1h', '--shell', 'true']).status, 0);
-    const holder = spawn(
-      process.execPath,
-      ['-e', `const D=require(${SQLITE});const d=new D(${JSON.stringify(sb.db)});d.exec('BEGIN IMMEDIATE');d.prepare("UPDATE meta SET value=value WHERE key='x'").run();console.log('locked');setTimeout(()=>{d.exec('ROLLBACK');d.close()},8000)`],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const holder = await holdWriteLock(sb);
     try {
-      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
       const env = { TOCK_BUSY_TIMEOUT_MS: '300' };
       const r = tock(sb, ['add', 'k', '--every', '1h', '--shell', 'true'], env);
       assert.equal(r.status, 2, r.stderr);
@@ -300,3 +295,95 @@ test(
   }),
 );
 
+test(
+  'a daemon started while the store is locked waits, says why, and starts once the lock goes',
+  withSandbox(async (sb) => {
+    assert.equal(tock(sb, ['add', 'j', '--every', '1h', '--shell', 'true']).status, 0);
+    const holder = await holdWriteLock(sb);
+    const daemon = () => tockSpawn(sb, ['daemon'], { TOCK_BUSY_TIMEOUT_MS: '200' });
+    let d: ReturnType<typeof tockSpawn> | undefined;
+    try {
+      d = daemon();
+      await waitFor('a second "cannot start yet" line', () => d!.output().match(/error +cannot start yet: .*locked by another process/g)?.length === 2);
+      assert.equal(d.exitCode, null, 'the daemon waits instead of exiting');
+      assert.doesNotMatch(d.output(), / started /);
+      holder.kill();
+      await exited(holder);
+      await waitFor('the daemon to start', () => / started +daemon /.test(d!.output()));
+      const status = tock(sb, ['status', '--json']);
+      assert.equal(status.json().daemons.length, 1, 'one runner registered, none left behind by the failed tries');
+      d.kill('SIGTERM');
+      assert.equal(await exited(d), 0, d.output());
+    } finally {
+      holder.kill();
+      d?.kill('SIGKILL');
+    }
+  }),
+);
+
+test(
+  'a daemon told to stop while it waits for the store stops at once with status 0',
+  withSandbox(async (sb) => {
+    assert.equal(tock(sb, ['add', 'j', '--every', '1h', '--shell', 'true']).status, 0);
+    const holder = await holdWriteLock(sb);
+    try {
+      const d = tockSpawn(sb, ['daemon'], { TOCK_BUSY_TIMEOUT_MS: '200' });
+      await waitFor('the first "cannot start yet" line', () => /cannot start yet/.test(d.output()));
+      d.kill('SIGTERM');
+      assert.equal(await exited(d), 0, d.output());
+      assert.match(d.output(), /stopped +before the store could be used/);
+    } finally {
+      holder.kill();
+    }
+  }),
+);
+
+test(
+  'a daemon on a store that needs the operator exits 2 at once instead of waiting',
+  withSandbox(async (sb) => {
+    const foreign = path.join(sb.dir, 'foreign.db');
+    assert.equal(spawnSync(process.execPath, ['-e', `const D=require(${SQLITE});const d=new D(${JSON.stringify(foreign)});d.exec('CREATE TABLE t(x)');d.close();`]).status, 0);
+    const r = tock(sb, ['--db', foreign, 'daemon'], {}, 10_000);
+    assert.equal(r.status, 2, r.stderr);
+    assert.ok(isCleanError(r), r.stderr);
+    assert.match(r.stderr, /not a tock store/);
+  }),
+);
+
+/** Another process holding a write transaction on the store until it is killed. */
+async function holdWriteLock(sb: Sandbox): Promise<ChildProcess> {
+  const holder = spawn(
+    process.execPath,
+    ['-e', `const D=require(${SQLITE});const d=new D(${JSON.stringify(sb.db)});d.exec('BEGIN IMMEDIATE');d.prepare("UPDATE meta SET value=value WHERE key='x'").run();console.log('locked');setTimeout(()=>{},60000)`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once('data', () => resolve());
+    holder.once('exit', (code) => reject(new Error(`the lock holder exited ${code} before locking`)));
+  });
+  return holder;
+}
+
+test(
+  'a half-built copy of tock says to rebuild in one line, never "internal error"',
+  withSandbox((sb) => {
+    // A copy of the program whose `list` module is missing, then cut short mid-write.
+    const copy = path.join(sb.dir, 'tock');
+    fs.cpSync(path.join(ROOT, 'dist', 'src'), path.join(copy, 'dist', 'src'), { recursive: true });
+    fs.cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    const list = path.join(copy, 'dist', 'src', 'cli', 'list.js');
+    const whole = fs.readFileSync(list, 'utf8');
+    const bin = path.join(copy, 'bin', 'tock.js');
+    for (const broken of [undefined, whole.slice(0, Math.floor(whole.length / 2)), '']) {
+      if (broken === undefined) fs.rmSync(list);
+      else fs.writeFileSync(list, broken);
+      const r = spawnSync(process.execPath, [bin, 'list'], { env: sb.env, encoding: 'utf8' });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr, 'tock: the code of `tock list` is missing or incomplete; run `npm install` (or `npm run build`) in the tock directory\n');
+    }
+    fs.writeFileSync(list, whole);
+    assert.equal(spawnSync(process.execPath, [bin, 'list'], { env: sb.env }).status, 0);
+  }),
+);

@@ -7,8 +7,8 @@ import { applyFile } from './apply.js';
 import { Daemon } from '../daemon/daemon.js';
 import { killRunningGroupsNow } from '../exec/index.js';
 import { lineLogger } from '../daemon/log.js';
-import { parseDuration, parsePositiveDuration } from '../schedule/index.js';
-import type { Store } from '../store/index.js';
+import { formatDuration, parseDuration, parsePositiveDuration } from '../schedule/index.js';
+import { isTransientStoreError, type Store } from '../store/index.js';
 import { usageError } from '../errors.js';
 import type { GlobalOptions } from './program.js';
 import { intFlag, openStore } from './io.js';
@@ -22,20 +22,22 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   const keepRuns = intFlag(o.keepRuns, '--keep-runs', 1, 10_000_000, 1000);
   const jobsFile = o.jobs === undefined ? undefined : String(o.jobs);
   const firstFile = jobsFile === undefined ? undefined : loadJobsFile(jobsFile); // bad file: exit 2 before anything runs
-  const store = openStore(global);
   const log = lineLogger();
   let pending = firstFile;
-  const applyJobs = firstFile
-    ? () => {
-        const file = pending ?? loadJobsFile(jobsFile!);
-        pending = undefined;
-        return applyOwned(store, file.path, file.jobs);
-      }
-    : undefined;
-  const d = new Daemon({ store, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, applyJobs });
-  d.start();
-  await new Promise<void>((resolve) => {
-    let signals = 0;
+  const applyJobs = (store: Store) =>
+    firstFile
+      ? () => {
+          const file = pending ?? loadJobsFile(jobsFile!);
+          pending = undefined;
+          return applyOwned(store, file.path, file.jobs);
+        }
+      : undefined;
+
+  let d: Daemon | undefined;
+  let store: Store | undefined;
+  let signals = 0;
+  let wake = () => {};
+  const stopped = new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
       if (++signals > 1) {
         const killed = killRunningGroupsNow();
@@ -43,6 +45,11 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
         process.exit(130);
       }
       log('stopping', `${sig} received`);
+      if (!d) {
+        log('stopped', 'before the store could be used; nothing was claimed');
+        wake();
+        return resolve();
+      }
       d.stop().then(resolve, (err) => {
         log('error', `while stopping: ${(err as Error).message}`);
         resolve();
@@ -52,10 +59,36 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', () => {
       log('reloaded', `SIGHUP: re-reading ${jobsFile ?? 'nothing (no --jobs file)'}`);
-      d.reload();
+      d?.reload();
     });
   });
-  store.close();
+
+  // A daemon started while the store is locked, its disk full or its file system read-only
+  // waits for the trouble to pass, as a running one does, instead of exiting into a restart
+  // loop. A store that needs the operator (corrupt, foreign, newer, no permission) exits 2.
+  for (let wait = 250; signals === 0; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      store = openStore(global);
+      const candidate = new Daemon({ store, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, applyJobs: applyJobs(store) });
+      candidate.start();
+      d = candidate;
+      break;
+    } catch (err) {
+      store?.close();
+      store = undefined;
+      if (!isTransientStoreError(err)) throw err;
+      log('error', `cannot start yet: ${(err as Error).message}; retrying in ${formatDuration(wait)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+  await stopped;
+  store?.close();
 }
 
 /**

@@ -3,6 +3,7 @@
 
 import { Command, Option } from 'commander';
 import { VERSION } from '../types.js';
+import { runtimeError } from '../errors.js';
 
 export interface GlobalOptions {
   db?: string;
@@ -18,10 +19,28 @@ function lazy(load: () => Promise<{ default: Action }>) {
     const command = params[params.length - 1] as Command;
     const opts = params[params.length - 2] as Record<string, unknown>;
     const args = params.slice(0, -2);
-    const action = (await load()).default;
+    const action = await loadAction(load, command.name());
     const code = await action(args, opts, command.optsWithGlobals() as GlobalOptions);
     if (typeof code === 'number') process.exitCode = code;
   };
+}
+
+/**
+ * A command's module, or a clear error when the build is missing or half-written (a
+ * `npm run build` running at the same moment): never "action is not a function".
+ */
+async function loadAction(load: () => Promise<{ default: Action }>, name: string): Promise<Action> {
+  let action: unknown;
+  try {
+    action = (await load()).default;
+  } catch (err) {
+    if (!(err instanceof SyntaxError) && (err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    action = undefined;
+  }
+  if (typeof action !== 'function') {
+    throw runtimeError(`the code of \`tock ${name}\` is missing or incomplete; run \`npm install\` (or \`npm run build\`) in the tock directory`);
+  }
+  return action as Action;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

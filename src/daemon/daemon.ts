@@ -129,6 +129,8 @@ export class Daemon {
     this.lastWall = now;
     this.lastMono = this.clock.monotonic();
     this.nextPrune = now + 60_000; // not on the start-up path: ready first, tidy later
+    // The jobs file first: if the store refuses it (locked, full), no runner row is left behind.
+    if (this.o.applyJobs) this.log('applied', this.o.applyJobs());
     this.store.write(() =>
       this.store.runners.register({
         id: this.id,
@@ -140,7 +142,6 @@ export class Daemon {
         detail: JSON.stringify({ concurrency: this.o.concurrency }),
       }),
     );
-    if (this.o.applyJobs) this.log('applied', this.o.applyJobs());
     this.log('started', `daemon ${this.id} (tock ${VERSION}, concurrency ${this.o.concurrency}, store ${this.store.file})`);
     this.loopDone = this.loop();
   }
@@ -181,7 +182,10 @@ export class Daemon {
         wakeAt = this.turn();
         this.errorDelay = 0;
       } catch (err) {
-        this.errorDelay = Math.min(Math.max(this.errorDelay * 2, 250), 30_000);
+        // Store trouble (a lock, a full disk) is retried often, so work resumes within seconds
+        // of the fix; anything else backs off further so a persistent fault does not flood the log.
+        const cap = isTransientStoreError(err) ? 2_000 : 30_000;
+        this.errorDelay = Math.min(Math.max(this.errorDelay * 2, 250), cap);
         this.log('error', `${describe(err)}; retrying in ${formatDuration(this.errorDelay)}`);
         wakeAt = this.clock.now() + this.errorDelay;
       }
@@ -717,7 +721,6 @@ function iso(ms: number): string {
 }
 
 function describe(err: unknown): string {
-  const e = err as { message?: string; code?: string };
-  const transient = isTransientStoreError(err) ? ' (store trouble; will retry)' : '';
-  return `${e?.message ?? String(err)}${transient}`;
+  const e = err as { message?: string };
+  return e?.message ?? String(err);
 }

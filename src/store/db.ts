@@ -74,8 +74,10 @@ export function storeFailure(err: unknown, file: string): TockError {
   const code = e.code ?? '';
   const msg = e.message ?? String(err);
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED') {
-    return storeError(
-      `the store ${file} is locked by another process (waited ${busyTimeoutMs()} ms); try again, or raise TOCK_BUSY_TIMEOUT_MS`,
+    return transient(
+      storeError(
+        `the store ${file} is locked by another process (waited ${busyTimeoutMs()} ms); try again, or raise TOCK_BUSY_TIMEOUT_MS`,
+      ),
     );
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
@@ -86,23 +88,25 @@ export function storeFailure(err: unknown, file: string): TockError {
   }
   if (code.startsWith('SQLITE_READONLY')) {
     if (fileSystemTrouble(file) === 'EROFS') {
-      return storeError(`the file system holding the store ${file} is read-only (${msg}); remount it read-write`);
+      return transient(storeError(`the file system holding the store ${file} is read-only (${msg}); remount it read-write`));
     }
     return storeError(`the store ${file} is read-only (${msg}); check the file's and its directory's permissions`);
   }
   if (code === 'SQLITE_FULL') {
-    return runtimeError(`the disk holding ${file} is full; nothing was recorded: free some space and try again`);
+    return transient(runtimeError(`the disk holding ${file} is full; nothing was recorded: free some space and try again`));
   }
   if (code.startsWith('SQLITE_IOERR')) {
     // SQLite says only "disk I/O error"; ask the file system what it is.
     const cause = fileSystemTrouble(file);
     if (cause === 'EROFS') {
-      return runtimeError(`the file system holding the store ${file} is read-only (${msg}); nothing was recorded: remount it read-write`);
+      return transient(
+        runtimeError(`the file system holding the store ${file} is read-only (${msg}); nothing was recorded: remount it read-write`),
+      );
     }
     if (cause === 'ENOSPC') {
-      return runtimeError(`the disk holding ${file} is full (${msg}); nothing was recorded: free some space and try again`);
+      return transient(runtimeError(`the disk holding ${file} is full (${msg}); nothing was recorded: free some space and try again`));
     }
-    return runtimeError(`I/O error on the store ${file} (${msg})`);
+    return transient(runtimeError(`I/O error on the store ${file} (${msg})`));
   }
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOTDIR') {
     return storeError(`cannot open the store ${file} (${msg})`);
@@ -130,8 +134,20 @@ function fileSystemTrouble(file: string): 'EROFS' | 'ENOSPC' | undefined {
   return undefined;
 }
 
-/** True for failures that pass by themselves (locks, full disk, I/O): the daemon waits and retries. */
+function transient(err: TockError): TockError {
+  err.transient = true;
+  return err;
+}
+
+/**
+ * True for failures that pass by themselves or once the machine is fixed (a lock, a full
+ * disk, an I/O error, a file system gone read-only): a daemon waits and retries. A raw
+ * SQLite error is judged by its code, one already explained by storeFailure by its mark.
+ * A store that is corrupt, foreign, newer, or read-only by its permissions is not: that
+ * needs the operator, and a daemon starting on it exits.
+ */
 export function isTransientStoreError(err: unknown): boolean {
+  if (err instanceof TockError) return err.transient;
   const code = (err as { code?: string })?.code ?? '';
   return /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL)/.test(code);
 }

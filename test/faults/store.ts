@@ -47,6 +47,13 @@ interface Trouble {
   daemonErrors: boolean;
   /** Words a clear message has. */
   words: RegExp;
+  /**
+   * What a daemon started during the trouble must do: wait it out and start when it ends
+   * (trouble that passes: a lock, a full disk), wait until stopped (a file system that must
+   * be unmounted to repair, which a waiting daemon would hold open), or exit 2 (trouble that
+   * needs the operator: permissions).
+   */
+  second: 'starts' | 'waits' | 'exits';
 }
 
 export async function store(ctx: Ctx): Promise<Row[]> {
@@ -104,14 +111,29 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
     await sleep(onAt + troubleMs - Date.now());
     const aliveThrough = d.alive;
     const errorsDuring = d.lines('error');
-    const secondState = second ? (second.alive ? 'kept running' : `exited ${second.exit?.code}: ${second.output.trim().split('\n').pop()?.slice(0, 140)}`) : '-';
-    if (second?.alive) await second.stop();
+    const secondErrors = second?.lines('error').length ?? 0;
+    let secondState = !second
+      ? '-'
+      : second.alive
+        ? `waiting (${secondErrors} error lines, e.g. "${second.lines('error')[0]?.slice(25, 110) ?? ''}")`
+        : `exited ${second.exit?.code}: ${second.output.trim().split('\n').pop()?.slice(0, 140)}`;
+    let secondOk = second !== undefined && (t.second === 'exits' ? second.exit?.code === 2 : second.alive && secondErrors > 0);
+    if (second?.alive && t.second === 'waits') {
+      const code = await second.stop();
+      secondState += `, SIGTERM exit ${code}`;
+      secondOk &&= code === 0;
+    }
     const replaced = await t.off(sb, storeDir, d);
     if (replaced) {
       d = replaced;
       daemons.push(d);
     }
     const offAt = Date.now();
+    if (second && t.second === 'starts') {
+      const started = secondOk && (await second.ready(20_000));
+      secondState += started ? `, started ${((Date.now() - offAt) / 1000).toFixed(1)}s after the trouble ended` : ', NEVER started';
+      secondOk &&= started;
+    }
     const after = await sb.tock(['add', 'after', '--every', '1h', '--shell', 'true'], { timeoutMs: 60_000 });
 
     const expected = seconds(t0, tEnd).length + seconds(t0, tEnd, 3000).length;
@@ -121,6 +143,10 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
     const history = await sb.history();
     const stillAlive = d.alive;
     const stopCode = await d.stop();
+    if (second?.alive) {
+      const code = await second.stop();
+      secondOk &&= code === 0;
+    }
 
     const execs = countBy(records(log), (l) => l[0]!);
     const keys = [...seconds(t0, tEnd).map((x) => `tick@${iso(x)}`), ...seconds(t0, tEnd, 3000).map((x) => `slow@${iso(x)}`)];
@@ -140,6 +166,7 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
       lost.length === 0 &&
       unclean.length === 0 &&
       unclear.length === 0 &&
+      secondOk &&
       after.status === 0 &&
       (!t.daemonErrors || (errorsDuring.length > 0 && badLines.length === 0)) &&
       resumedAt !== undefined;
@@ -193,6 +220,7 @@ function readOnlyDir(): Trouble {
     },
     daemonErrors: false,
     words: /read-only|readonly|permission/i,
+    second: 'exits',
   };
 }
 
@@ -227,6 +255,7 @@ function readOnlyFs(): Trouble {
     },
     daemonErrors: true,
     words: /read-only|readonly/i,
+    second: 'waits',
   };
 }
 
@@ -254,6 +283,7 @@ function diskFull(): Trouble {
     },
     daemonErrors: true,
     words: /full/i,
+    second: 'starts',
   };
 }
 
@@ -292,5 +322,6 @@ setTimeout(() => { db.exec('COMMIT'); db.close(); }, Number(process.argv[3]));
     },
     daemonErrors: true,
     words: /locked/i,
+    second: 'starts',
   };
 }
