@@ -454,6 +454,61 @@ test('our expansion agrees with cron-parser where Vixie and cron-parser agree', 
   }
 });
 
+test('fields of plain values, expanded without cron-parser, hold exactly what cron-parser expands', () => {
+  // parseCron hands only fields with L or # to cron-parser; every other field is expanded by
+  // our own reading. Random fields in the forms both accept must give the same values.
+  let seed = 20261123;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+  const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+  const ranges = [[0, 59], [0, 59], [0, 23], [1, 31], [1, 12], [0, 7]] as const;
+  const item = (i: number): string => {
+    const [lo, hi] = ranges[i];
+    const v = () => lo + rand(hi - lo + 1);
+    const named = (x: number) => (i === 4 && rand(2) ? MONTHS[x - 1] : i === 5 && x < 7 && rand(2) ? DAYS[x] : String(x));
+    switch (rand(5)) {
+      case 0:
+        return `*/${1 + rand(hi - lo)}`;
+      case 1: {
+        const a = v();
+        const b = a + rand(hi - a + 1);
+        return `${named(a)}-${named(b)}`;
+      }
+      case 2: {
+        const a = v();
+        const b = a + rand(hi - a + 1);
+        return `${a}-${b}/${1 + rand(hi - lo)}`;
+      }
+      default:
+        return named(v());
+    }
+  };
+  const field = (i: number) => (rand(6) === 0 ? '*' : Array.from({ length: 1 + rand(3) }, () => item(i)).join(','));
+  const keys = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
+  // One field at a time, the others `*`: cron-parser also trims day 31 from a day-of-month
+  // field when the month field has no such day, which tock's matcher does by itself.
+  let compared = 0;
+  for (let n = 0; n < 3000; n++) {
+    const i = n % 6;
+    const fields = ['*', '*', '*', '*', '*', '*'];
+    fields[i] = field(i);
+    const expr = fields.join(' ');
+    let theirs;
+    try {
+      theirs = CronExpressionParser.parse(expr).fields[keys[i]].values as number[];
+    } catch {
+      continue; // cron-parser refuses what Vixie allows (overlapping items); nothing to compare
+    }
+    const want = [...new Set(theirs.map((x) => (i === 5 ? x % 7 : x)))].sort((a, b) => a - b);
+    assert.deepEqual([...parseCron(expr)[keys[i]]], want, expr);
+    compared++;
+  }
+  assert.ok(compared > 1000, `only ${compared} fields compared`);
+});
+
 test('rare expressions terminate: leap days, the fifth Monday of February', () => {
   assert.deepEqual(fires(cron('0 0 29 2 *'), '2026-01-01T00:00:00Z', 3), [
     '2028-02-29T00:00:00.000Z',
@@ -597,4 +652,23 @@ test('compileSchedule validates what it is given', () => {
     () => compileSchedule({ schedule: { kind: 'every', expr: '0s', everyMs: 0, timezone: 'UTC' }, jitterMs: 0, anchorMs: 0 }),
     /every must be greater than zero/,
   );
+});
+
+// ---------------------------------------------------------------------------- display
+
+test('on a UTC machine, times print without luxon exactly as luxon prints them', async () => {
+  const { utcWhen } = await import('../src/cli/io.js');
+  const { luxon } = await import('../src/schedule/luxon.js');
+  let t = Date.UTC(1999, 11, 31, 23, 59, 59);
+  for (let i = 0; i < 500; i++, t += 7_919_333_777) {
+    const dt = luxon().DateTime.fromMillis(t, { zone: 'UTC' });
+    assert.equal(utcWhen(t), `${dt.toFormat('ccc yyyy-LL-dd HH:mm:ss')} UTC`);
+  }
+  assert.equal(utcWhen(Date.UTC(2026, 10, 23, 2, 30, 0)), 'Mon 2026-11-23 02:30:00 UTC');
+});
+
+test('the machine counts as UTC as the C library decides: TZ, else /etc/localtime', async () => {
+  const { machineIsUtc } = await import('../src/cli/io.js');
+  for (const tz of ['UTC', 'Etc/UTC', ':UTC', 'UCT', 'Etc/Universal', 'Zulu', '']) assert.equal(machineIsUtc({ TZ: tz }), true, tz);
+  for (const tz of ['Europe/London', 'America/New_York', 'GMT', 'UTC+1', 'CET']) assert.equal(machineIsUtc({ TZ: tz }), false, tz);
 });

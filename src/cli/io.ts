@@ -3,7 +3,9 @@
 
 import path from 'node:path';
 import { color, setColor } from './color.js';
-import { DateTime } from 'luxon';
+import fs from 'node:fs';
+import { luxon } from '../schedule/luxon.js';
+import { zoneAbbreviation } from '../schedule/zone.js';
 import { Store, defaultStorePath } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
 import { usageError } from '../errors.js';
@@ -47,23 +49,43 @@ export function iso(ms: number | null | undefined): string | null {
 /** For people: `Mon 2026-11-23 02:30:00 UTC` in the machine's zone, like systemctl list-timers. */
 export function when(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
-  const dt = DateTime.fromMillis(ms);
-  return `${dt.toFormat('ccc yyyy-LL-dd HH:mm:ss')} ${offsetName(dt)}`;
+  if (machineIsUtc()) return utcWhen(ms);
+  const dt = luxon().DateTime.fromMillis(ms);
+  return `${dt.toFormat('ccc yyyy-LL-dd HH:mm:ss')} ${zoneAbbreviation(dt)}`;
 }
 
-// Luxon asks Intl for the zone's abbreviation on every call, which costs ~0.1 ms: most of
-// `tock list` with many jobs. The name only changes with the offset (or, rarely, with the
-// zone's rules), so it is remembered per offset and 30-day span.
-const offsetNames = new Map<string, string>();
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const two = (n: number) => String(n).padStart(2, '0');
 
-function offsetName(dt: DateTime): string {
-  const key = `${dt.offset}:${Math.floor(dt.toMillis() / (30 * 86_400_000))}`;
-  let name = offsetNames.get(key);
-  if (name === undefined) {
-    name = dt.toFormat('ZZZZ');
-    offsetNames.set(key, name);
+/** `when` on a UTC machine, without luxon or Intl (loading them is most of a `tock list`). */
+export function utcWhen(ms: number): string {
+  const d = new Date(ms);
+  const date = `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+  return `${WEEKDAYS[d.getUTCDay()]} ${date} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC`;
+}
+
+const UTC_NAMES = /^:?(Etc\/)?(UTC|UCT|Universal|Zulu)$/;
+let utc: boolean | undefined;
+
+/**
+ * Whether the machine's zone is UTC, as the C library decides it: TZ if set (empty means
+ * UTC), else /etc/localtime, UTC when that is missing. Servers mostly run in UTC.
+ */
+export function machineIsUtc(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env === process.env && utc !== undefined) return utc;
+  let answer: boolean;
+  const tz = env.TZ;
+  if (tz !== undefined) {
+    answer = tz === '' || UTC_NAMES.test(tz);
+  } else {
+    try {
+      answer = UTC_NAMES.test(fs.readlinkSync('/etc/localtime').replace(/^.*zoneinfo\//, ''));
+    } catch (err) {
+      answer = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
   }
-  return name;
+  if (env === process.env) utc = answer;
+  return answer;
 }
 
 /** `4min 3s left`-style spans: `3h 12min`, `45s`, `2d 4h`. */

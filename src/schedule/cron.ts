@@ -9,7 +9,8 @@
 // fine (`1-5,3`, `0,7`; cron-parser rejects duplicates), and `5/15` is refused as in
 // Vixie (cron-parser reads it as 5-59/15).
 
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParser from 'cron-parser';
 import { usageError } from '../errors.js';
 import { civilFromDays, DAY_MS, daysFromCivil, daysInMonth, weekday } from './calendar.js';
 
@@ -294,25 +295,31 @@ function fieldOf(index: number, text: string, fail: Fail): Expanded {
   const key = `${index} ${text}`;
   const known = writtenFields.get(key);
   if (known) return known;
-  const canonical = canonicalField(text, parseField(SPECS[index], text, fail));
-  const expanded = remember(canonicalFields, `${index} ${canonical}`, () => expandField(index, canonical, fail));
+  const values = parseField(SPECS[index], text, fail);
+  const canonical = canonicalField(text, values);
+  const expanded = remember(canonicalFields, `${index} ${canonical}`, () => expandField(index, canonical, values, fail));
   return remember(writtenFields, key, () => expanded);
 }
 
 const FIELD_KEYS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
 
 /**
- * Hands cron-parser one field in canonical form (explicit value lists, no names, no
- * duplicates) and reads its expanded values, so `L` and `#` mean exactly what
- * cron-parser means by them. One field at a time: a parse costs ~30 µs, and fields
- * recur across jobs far more than whole expressions do.
+ * A field's expanded values. A field of plain values is its own expansion. One with `L`
+ * or `#` goes to cron-parser in canonical form (explicit value lists, no names, no
+ * duplicates), so `L` and `#` mean exactly what cron-parser means by them. One field at a
+ * time: a parse costs ~30 µs, and fields recur across jobs far more than whole
+ * expressions do.
  */
-function expandField(index: number, canonical: string, fail: Fail): Expanded {
+function expandField(index: number, canonical: string, v: FieldValues, fail: Fail): Expanded {
+  const key = `${index} ${canonical}`;
+  if (!v.last && v.lastDays.size === 0 && v.nth === 0) {
+    return { key, numbers: [...v.values].sort((a, b) => a - b), last: [], nth: 0 };
+  }
   const template = ['*', '*', '*', '*', '*', '*'];
   template[index] = canonical;
   let cp;
   try {
-    cp = CronExpressionParser.parse(template.join(' ')).fields;
+    cp = cronParser().CronExpressionParser.parse(template.join(' ')).fields;
   } catch (err) {
     return fail(`${SPECS[index].name} "${canonical}": ${(err as Error).message} (from cron-parser)`);
   }
@@ -322,7 +329,14 @@ function expandField(index: number, canonical: string, fail: Fail): Expanded {
   const last = all
     .filter((v): v is string => typeof v === 'string' && v.endsWith('L'))
     .map((v) => (v === 'L' ? 0 : Number(v.slice(0, -1)) % 7));
-  return { key: `${index} ${canonical}`, numbers: [...new Set(numbers)], last, nth: dow ? cp.dayOfWeek.nthDay : 0 };
+  return { key, numbers: [...new Set(numbers)], last, nth: dow ? cp.dayOfWeek.nthDay : 0 };
+}
+
+let parser: typeof CronParser | undefined;
+
+/** cron-parser, loaded on first need: most schedules never need it, and it costs ~10 ms to load. */
+function cronParser(): typeof CronParser {
+  return (parser ??= createRequire(import.meta.url)('cron-parser') as typeof CronParser);
 }
 
 function canonicalField(text: string, v: FieldValues): string {

@@ -5,7 +5,7 @@
 // Time is cut into segments: maximal runs of instants with one offset. Instants and
 // offsets are milliseconds; local ("wall-clock") time is encoded as instant + offset.
 
-import { IANAZone } from 'luxon';
+import { luxon } from './luxon.js';
 import { DAY_MS } from './calendar.js';
 
 /**
@@ -26,6 +26,11 @@ export interface Segment {
   prevOffset: number;
 }
 
+/** A zone's offset in minutes at an instant (luxon's Zone#offset). */
+interface OffsetSource {
+  offset(ms: number): number;
+}
+
 export class ZoneOffsets {
   private at: number[] = [];
   private before: number[] = [];
@@ -36,7 +41,7 @@ export class ZoneOffsets {
   private baseOffset = 0;
   private readonly fixedSegment: Segment | null;
 
-  constructor(private readonly zone: IANAZone, fixed: boolean) {
+  constructor(private readonly zone: OffsetSource, fixed: boolean) {
     const offset = this.raw(0);
     this.fixedSegment = fixed ? { start: -Infinity, end: Infinity, offset, prevOffset: offset } : null;
   }
@@ -163,12 +168,15 @@ function yearStart(year: number): number {
 
 const tables = new Map<string, ZoneOffsets>();
 
+/** UTC without luxon or Intl: loading either costs a start-up ~15 ms, and most jobs are UTC. */
+const UTC_ZONE: OffsetSource = { offset: () => 0 };
+
 /** The shared table of a zone; the name must already be valid (see checkTimezone). */
 export function zoneOffsets(name: string): ZoneOffsets {
   let table = tables.get(name);
   if (!table) {
     const fixed = name === 'UTC' || /^Etc\//i.test(name);
-    table = new ZoneOffsets(IANAZone.create(name), fixed);
+    table = new ZoneOffsets(name === 'UTC' ? UTC_ZONE : luxon().IANAZone.create(name), fixed);
     tables.set(name, table);
   }
   return table;
