@@ -134,6 +134,11 @@ class World {
         if (r) r.end = m.at;
       }
     }
+    // Firings are claimed a little ahead of time; their targets must still never start early.
+    for (const r of out) {
+      const due = keyInstant(r.key);
+      if (Number.isFinite(due)) assert.ok(r.start >= due, `${r.key} attempt ${r.attempt} started ${(due - r.start).toFixed(3)} ms early`);
+    }
     return out.sort((a, b) => a.start - b.start);
   }
 

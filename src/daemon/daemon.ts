@@ -13,7 +13,7 @@ import { planCatchup } from '../semantics/catchup.js';
 import { onLeaseExpired, onShutdown } from '../semantics/delivery.js';
 import { VERSION, type JobSpec } from '../types.js';
 import { Recorder, runTarget, type AttemptDeps, type Execute, failuresSince } from './attempt.js';
-import { Sleeper, systemClock, type Clock } from './clock.js';
+import { Sleeper, delay, systemClock, type Clock } from './clock.js';
 import { MinHeap } from './heap.js';
 import type { Logger } from './log.js';
 import { formatDuration } from '../schedule/index.js';
@@ -75,6 +75,13 @@ const MISSED_SCAN_CAP = 1_000;
 const HEARTBEAT_MS = 2_000;
 const IDLE_HEARTBEAT_MS = 10_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
+/**
+ * Firings are claimed this long before they are due, and their targets started by a timer
+ * at the due instant: the claim's synchronous commit (an fsync, up to tens of ms on a busy
+ * disk) is then off the path between the timer and the target, and firings due close
+ * together share one commit. A claim is still on disk before its target starts.
+ */
+const CLAIM_AHEAD_MS = 25;
 
 export class Daemon {
   readonly id: string;
@@ -102,6 +109,7 @@ export class Daemon {
   private nextPrune = 0;
   private errorDelay = 0;
   private reloadRequested = false;
+  private fetchWarm = false;
   private loopDone: Promise<void> | undefined;
 
   constructor(private readonly o: DaemonOptions) {
@@ -222,7 +230,7 @@ export class Daemon {
       this.nextPrune = now + PRUNE_EVERY_MS;
       this.prune(now);
     }
-    this.collectDue(now);
+    this.collectDue(now + CLAIM_AHEAD_MS);
     this.claimBacklog(now);
     this.startWaiting(now);
     return this.wakeAt(now);
@@ -247,8 +255,14 @@ export class Daemon {
   private wakeAt(now: number): number {
     let at = Math.min(this.nextPoll, this.nextHeartbeat);
     const top = this.heap.peek();
-    if (top) at = Math.min(at, top.fireAt);
-    if (this.backlog.length > 0 && this.freeSlots() > 0) at = now;
+    if (top) at = Math.min(at, top.fireAt - CLAIM_AHEAD_MS);
+    // Left in the backlog with a slot free: firings claimed at their due time (see claimBacklog).
+    if (this.freeSlots() > 0) {
+      for (const e of this.backlog) {
+        at = Math.min(at, Math.max(now, e.fireAt));
+        if (at <= now) break;
+      }
+    }
     for (const w of this.waiting.values()) at = Math.min(at, Math.max(w.at, now + (w.at <= now ? 250 : 0)));
     return at;
   }
@@ -305,6 +319,12 @@ export class Daemon {
     }
     const state: JobState = { row, compiled, seq: ++this.seq };
     this.jobs.set(row.name, state);
+    if (!this.fetchWarm && row.spec.target.kind === 'http') {
+      // The first fetch of a process loads its HTTP client (50-120 ms): pay that now, not
+      // on the first firing of an HTTP job.
+      this.fetchWarm = true;
+      fetch('data:,').catch(() => {});
+    }
     if (row.paused || row.doneAt !== null) return;
     // Firings that came due while no daemon watched go to the catch-up policy.
     const missedUntil = Math.min(this.liveSince, now);
@@ -352,9 +372,9 @@ export class Daemon {
     this.heap.push({ ...f, job: state.row.name, seq: state.seq });
   }
 
-  /** Pops every firing due by now into the backlog, pushing each job's following one. */
-  private collectDue(now: number): void {
-    for (let top = this.heap.peek(); top && top.fireAt <= now; top = this.heap.peek()) {
+  /** Pops every firing due by `until` into the backlog, pushing each job's following one. */
+  private collectDue(until: number): void {
+    for (let top = this.heap.peek(); top && top.fireAt <= until; top = this.heap.peek()) {
       this.heap.pop();
       const state = this.jobs.get(top.job);
       if (!state || state.seq !== top.seq) continue; // the job changed or went away
@@ -389,7 +409,7 @@ export class Daemon {
           continue;
         }
         const outcome = this.claimOne(state, e, 'schedule', slots > 0, now, cancels);
-        if (outcome === 'no-slot') continue;
+        if (outcome === 'no-slot' || outcome === 'not-yet') continue;
         handled.add(e);
         if (outcome && outcome.state === 'running') {
           slots--;
@@ -404,7 +424,8 @@ export class Daemon {
 
   /**
    * Claims one firing under its key; returns the row if this daemon won it, undefined if
-   * another process owns it, or 'no-slot' if it would run but no slot is free.
+   * another process owns it, 'no-slot' if it would run but no slot is free, or 'not-yet'
+   * if it is claimed ahead of time but overlap must be judged at its due time.
    */
   private claimOne(
     state: JobState,
@@ -413,7 +434,7 @@ export class Daemon {
     slotFree: boolean,
     now: number,
     cancels: number[],
-  ): OccurrenceRow | undefined | 'no-slot' {
+  ): OccurrenceRow | undefined | 'no-slot' | 'not-yet' {
     const { row } = state;
     const spec = row.spec;
     // Lost to another daemon already: one primary-key lookup, nothing more.
@@ -426,6 +447,8 @@ export class Daemon {
         : this.store.occurrences
             .active(row.name)
             .filter((a) => a.state === 'running' || a.attempts > 0 || spec.overlap === 'queue');
+    // The previous occurrence may yet end before this one is due: decide at the due time.
+    if (active.length > 0 && f.fireAt > now) return 'not-yet';
     const base = {
       job: row.name,
       key: f.key,
@@ -461,7 +484,7 @@ export class Daemon {
         }
         this.log('replaced', `${row.name} #${a.id} is being stopped: replaced by the firing at ${iso(f.scheduledAt)}`);
       }
-      occ = this.store.occurrences.claim({ ...base, state: 'running' });
+      occ = this.store.occurrences.claim({ ...base, state: 'running', startsAt: Math.max(now, f.fireAt) });
     }
     this.store.jobs.advanceCursor(row.name, f.scheduledAt);
     if (spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
@@ -509,14 +532,21 @@ export class Daemon {
     const controller = new AbortController();
     const entry: Running = { occ, spec, n, controller, done: Promise.resolve() };
     this.running.set(occ.id, entry);
-    this.log('fired', `${occ.job} #${occ.id} ${iso(occ.scheduled_at)} (${occ.origin}, attempt ${n}, key ${occ.idempotency_key})`);
-    entry.done = this.execute(entry).finally(() => {
-      this.running.delete(occ.id);
-      // A slot is free, and what was queued behind this occurrence may start now.
-      const now = this.clock.now();
-      for (const w of this.waiting.values()) if (w.job === occ.job && w.at > now && w.queued) w.at = now;
-      this.sleeper.interrupt();
-    });
+    // Claimed ahead (CLAIM_AHEAD_MS): the target starts at its due instant, on a timer of its own.
+    const early = occ.fire_at - this.clock.now();
+    const started = early > 0 ? delay(early) : Promise.resolve();
+    entry.done = started
+      .then(() => {
+        this.log('fired', `${occ.job} #${occ.id} ${iso(occ.scheduled_at)} (${occ.origin}, attempt ${n}, key ${occ.idempotency_key})`);
+        return this.execute(entry);
+      })
+      .finally(() => {
+        this.running.delete(occ.id);
+        // A slot is free, and what was queued behind this occurrence may start now.
+        const now = this.clock.now();
+        for (const w of this.waiting.values()) if (w.job === occ.job && w.at > now && w.queued) w.at = now;
+        this.sleeper.interrupt();
+      });
   }
 
   private async execute(r: Running): Promise<void> {

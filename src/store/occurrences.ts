@@ -74,6 +74,8 @@ export interface NewOccurrence {
   leaseOwner?: string;
   leaseExpiresAt?: number;
   now: number;
+  /** running: when attempt 1 starts, if later than now (a firing claimed ahead of its time). */
+  startsAt?: number;
 }
 
 export interface HistoryFilter {
@@ -94,6 +96,7 @@ export class OccurrencesSql {
    * A claim in state running also opens attempt 1, in the caller's transaction.
    */
   claim(o: NewOccurrence): OccurrenceRow | undefined {
+    const { startsAt, ...fields } = o;
     const final = o.state === 'skipped' || o.state === 'missed';
     const row = this.s
       .get(
@@ -105,14 +108,14 @@ export class OccurrencesSql {
          RETURNING *`,
       )
       .get({
-        ...o,
+        ...fields,
         attempts: o.state === 'running' ? 1 : 0,
         leaseOwner: final ? null : (o.leaseOwner ?? null),
         leaseExpiresAt: final ? null : (o.leaseExpiresAt ?? null),
         reason: o.reason ?? null,
         finishedAt: final ? o.now : null,
       }) as OccurrenceRow | undefined;
-    if (row && o.state === 'running') this.insertAttempt(row.id, 1, o.origin, o.leaseOwner ?? null, o.now);
+    if (row && o.state === 'running') this.insertAttempt(row.id, 1, o.origin, o.leaseOwner ?? null, startsAt ?? o.now);
     return row;
   }
 
