@@ -1,8 +1,9 @@
 // The no-op HTTP target the benchmarks point jobs at, run as its own process so the
 // benchmark's bookkeeping never delays a request. It answers 200 with an empty body and
 // remembers, per request, when it arrived and what tock said about it:
-// X-Tock-Scheduled-At, Idempotency-Key and X-Tock-Job. GET /__dump returns the records
-// (and forgets them). It prints its port on stdout once listening.
+// X-Tock-Scheduled-At, Idempotency-Key and X-Tock-Job. GET /__dump?from=N returns the
+// records from the N-th on, so a dump whose answer was lost can be asked for again. It
+// prints its port on stdout once listening.
 
 import http from 'node:http';
 
@@ -16,11 +17,11 @@ export interface Arrival {
 }
 
 const origin = performance.timeOrigin;
-let arrivals: Arrival[] = [];
+const arrivals: Arrival[] = [];
 
 const server = http.createServer((req, res) => {
   const at = origin + performance.now();
-  if (req.url === '/__dump') return dump(res);
+  if (req.url?.startsWith('/__dump')) return dump(res, Number(new URL(req.url, 'http://x').searchParams.get('from') ?? 0));
   const scheduled = req.headers['x-tock-scheduled-at'];
   arrivals.push({
     at,
@@ -37,9 +38,8 @@ function header(v: string | string[] | undefined): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-function dump(res: http.ServerResponse): void {
-  const body = JSON.stringify(arrivals);
-  arrivals = [];
+function dump(res: http.ServerResponse, from: number): void {
+  const body = JSON.stringify(arrivals.slice(from));
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -8,29 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { exited, sandbox, tock, tockSpawn, waitFor, writeFile, type Sandbox } from './helpers/cli.js';
+import type { HistoryOcc } from './helpers/store-env.js';
 
 type Daemon = ReturnType<typeof tockSpawn> & { startedAt: number };
 
-interface Attempt {
-  n: number;
-  trigger: string;
-  outcome: string;
-  exit_code: number | null;
-  error: string | null;
-}
-
-interface Occ {
-  id: number;
-  job: string;
-  scheduled_at: string;
-  idempotency_key: string;
-  trigger: string;
-  origin: string;
-  state: string;
-  reason: string | null;
-  lease_owner: string | null;
-  attempts: Attempt[];
-}
+type Occ = HistoryOcc;
 
 /** One line a target wrote: `start|end <key> <attempt> <ns since epoch>`. */
 interface Mark {

@@ -21,12 +21,32 @@ export async function startTargetServer(): Promise<TargetServer> {
   const child = spawn(process.execPath, [SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await firstLine(child);
   const base = `http://127.0.0.1:${port}`;
+  let seen = 0;
   return {
     url: `${base}/hook`,
     pid: child.pid!,
-    dump: async () => (await (await fetch(`${base}/__dump`)).json()) as Arrival[],
+    dump: async () => {
+      const fresh = await dumpFrom(base, seen);
+      seen += fresh.length;
+      return fresh;
+    },
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * The server's records from the `from`-th on. A pooled keep-alive connection can be closed
+ * under a request ("fetch failed", seen once in a full run); asking again loses nothing.
+ */
+async function dumpFrom(base: string, from: number): Promise<Arrival[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${base}/__dump?from=${from}`);
+      return (await res.json()) as Arrival[];
+    } catch (err) {
+      if (attempt >= 3) throw new Error(`the target server's records could not be read: ${(err as Error).message} (${String((err as { cause?: unknown }).cause)})`);
+    }
+  }
 }
 
 function firstLine(child: ChildProcess): Promise<string> {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopChild } from './server.js';
+import { isolatedEnv } from '../../test/helpers/store-env.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** The tock measured; TOCK_BENCH_BIN points at another build's bin/tock.js, for before/after comparisons. */
@@ -37,15 +38,7 @@ export function sandbox(label: string): Sandbox {
   const dir = path.join(benchDir(), `${String(++sandboxes).padStart(2, '0')}-${label}`);
   fs.mkdirSync(dir, { recursive: true });
   const db = path.join(dir, 'tock.db');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    XDG_STATE_HOME: path.join(dir, 'state'),
-    TOCK_DB: db,
-    TZ: 'UTC',
-    NO_COLOR: '1',
-  };
-  return { dir, db, env };
+  return { dir, db, env: isolatedEnv(dir, db) };
 }
 
 export interface CliRun {

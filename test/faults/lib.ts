@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isolatedEnv } from '../helpers/store-env.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'tock.js');
@@ -194,16 +195,7 @@ export class Sandbox {
     fs.mkdirSync(storeDir, { recursive: true });
     this.db = path.join(storeDir, 'tock.db');
     this.tag = `${RUN_ID}/${name}`;
-    this.env = {
-      PATH: process.env.PATH,
-      HOME: this.dir,
-      XDG_STATE_HOME: path.join(this.dir, 'state'),
-      TOCK_DB: this.db,
-      TZ: 'UTC',
-      NO_COLOR: '1',
-      LANG: 'C.UTF-8',
-      [TAG_VAR]: this.tag,
-    };
+    this.env = isolatedEnv(this.dir, this.db, { LANG: 'C.UTF-8', [TAG_VAR]: this.tag });
     liveSandboxes.add(this);
   }
 
@@ -347,32 +339,8 @@ export class DaemonProc {
 
 // ---- what targets and the store report -------------------------------------------------
 
-export interface HistoryAttempt {
-  n: number;
-  trigger: string;
-  started_at: string;
-  finished_at: string | null;
-  outcome: string;
-  exit_code: number | null;
-  http_status: number | null;
-  error: string | null;
-  output_bytes: number;
-  output_truncated: boolean;
-  runner: string | null;
-}
-
-export interface HistoryOcc {
-  id: number;
-  job: string;
-  scheduled_at: string;
-  idempotency_key: string;
-  trigger: string;
-  origin: string;
-  state: string;
-  delivery: string;
-  reason: string | null;
-  attempts: HistoryAttempt[];
-}
+import type { HistoryOcc } from '../helpers/store-env.js';
+export type { HistoryAttempt, HistoryOcc } from '../helpers/store-env.js';
 
 /** Lines a target appended to a file (`echo "S $TOCK_IDEMPOTENCY_KEY ..." >> file`), split into words. */
 export function records(file: string): string[][] {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isolatedEnv } from './store-env.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'tock.js');
@@ -22,15 +23,7 @@ export interface Sandbox {
 export function sandbox(): Sandbox {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tock-test-'));
   const db = path.join(dir, 'tock.db');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    XDG_STATE_HOME: path.join(dir, 'state'),
-    TOCK_DB: db,
-    TZ: 'UTC',
-    NO_COLOR: '1',
-  };
-  return { dir, db, env, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, db, env: isolatedEnv(dir, db), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Wraps a test body with a fresh sandbox that is always removed afterwards. */

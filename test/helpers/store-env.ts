@@ -1,0 +1,46 @@
+// What every test, fault scenario and benchmark shares about a tock under test: the
+// environment that gives it a store of its own (never the user's), and the shape of
+// `tock history --json` as SPEC §6 defines it.
+
+import path from 'node:path';
+
+/** The environment of a tock whose store is `db` and whose home is `dir`; UTC, no colour. */
+export function isolatedEnv(dir: string, db: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: dir,
+    XDG_STATE_HOME: path.join(dir, 'state'),
+    TOCK_DB: db,
+    TZ: 'UTC',
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+export interface HistoryAttempt {
+  n: number;
+  trigger: string;
+  started_at: string;
+  finished_at: string | null;
+  outcome: string;
+  exit_code: number | null;
+  http_status: number | null;
+  error: string | null;
+  output_bytes: number;
+  output_truncated: boolean;
+  runner: string | null;
+}
+
+export interface HistoryOcc {
+  id: number;
+  job: string;
+  scheduled_at: string;
+  idempotency_key: string;
+  trigger: string;
+  origin: string;
+  state: string;
+  delivery: string;
+  reason: string | null;
+  lease_owner: string | null;
+  attempts: HistoryAttempt[];
+}
