@@ -257,11 +257,13 @@ export class Daemon {
     const top = this.heap.peek();
     if (top) at = Math.min(at, top.fireAt - CLAIM_AHEAD_MS);
     // Left in the backlog with a slot free: firings claimed at their due time (see claimBacklog).
-    if (this.freeSlots() > 0) {
+    if (this.freeSlots() > 0 && this.backlog.length > 0) {
+      let first = Infinity;
       for (const e of this.backlog) {
-        at = Math.min(at, Math.max(now, e.fireAt));
-        if (at <= now) break;
+        first = Math.min(first, e.fireAt);
+        if (first <= now) break;
       }
+      at = Math.min(at, Math.max(now, first));
     }
     for (const w of this.waiting.values()) at = Math.min(at, Math.max(w.at, now + (w.at <= now ? 250 : 0)));
     return at;
