@@ -20,6 +20,7 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   const leaseMs = durationFlag(o.lease, '--lease', 30_000, parsePositiveDuration);
   const keepDays = intFlag(o.keepDays, '--keep-days', 1, 100_000, 90);
   const keepRuns = intFlag(o.keepRuns, '--keep-runs', 1, 10_000_000, 1000);
+  const firstPruneMs = durationFlag(o.firstPrune, '--first-prune', 60_000, parseDuration);
   const jobsFile = o.jobs === undefined ? undefined : String(o.jobs);
   const firstFile = jobsFile === undefined ? undefined : loadJobsFile(jobsFile); // bad file: exit 2 before anything runs
   const log = lineLogger();
@@ -69,7 +70,7 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   for (let wait = 250; signals === 0; wait = Math.min(wait * 2, 2_000)) {
     try {
       store = openStore(global);
-      const candidate = new Daemon({ store, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, applyJobs: applyJobs(store) });
+      const candidate = new Daemon({ store, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, firstPruneMs, applyJobs: applyJobs(store) });
       candidate.start();
       d = candidate;
       break;

@@ -152,6 +152,7 @@ export function buildProgram(): Command {
     .option('--keep-days <n>', 'history retention in days (default 90)')
     .option('--keep-runs <n>', 'history retention in occurrences per job (default 1000)')
     .addOption(new Option('--lease <duration>', 'lease of a running occurrence, renewed by heartbeat').default('30s').hideHelp())
+    .addOption(new Option('--first-prune <duration>', 'when the first retention pass runs after start-up').hideHelp())
     .action(lazy(() => import('./daemon.js')));
 
   program

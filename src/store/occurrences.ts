@@ -326,22 +326,38 @@ export class OccurrencesSql {
    * Retention: drops finished occurrences older than `before` and, per job, all but the
    * newest `keepPerJob`. Active occurrences are never pruned. Returns how many went.
    */
-  prune(before: number, keepPerJob: number, batch: number): number {
-    const old = this.s
+  /** Deletes up to `batch` finished occurrences created before `before` (through occurrences_created). */
+  pruneOld(before: number, batch: number): number {
+    return this.s
       .get(
         `DELETE FROM occurrences WHERE id IN (
            SELECT id FROM occurrences WHERE created_at < ? AND state NOT IN ('pending', 'running') LIMIT ?)`,
       )
       .run(before, batch).changes;
-    const extra = this.s
+  }
+
+  /**
+   * Deletes a job's finished occurrences beyond its newest `keep`. Through occurrences_job:
+   * the cost is the job's own rows, not the table's (a window over the whole table took
+   * 1.3 s with 1,000,000 rows, all of it with the write lock held and the daemon's loop
+   * stopped).
+   */
+  pruneJob(job: string, keep: number, batch: number): number {
+    const edge = this.s
+      .get('SELECT scheduled_at AS at, id FROM occurrences WHERE job = ? ORDER BY scheduled_at DESC, id DESC LIMIT 1 OFFSET ?')
+      .get(job, keep - 1) as { at: number; id: number } | undefined;
+    if (!edge) return 0;
+    return this.s
       .get(
         `DELETE FROM occurrences WHERE id IN (
-           SELECT id FROM (
-             SELECT id, state, ROW_NUMBER() OVER (PARTITION BY job ORDER BY scheduled_at DESC, id DESC) AS rn
-             FROM occurrences)
-           WHERE rn > ? AND state NOT IN ('pending', 'running') LIMIT ?)`,
+           SELECT id FROM occurrences WHERE job = ? AND (scheduled_at < ? OR (scheduled_at = ? AND id < ?))
+             AND state NOT IN ('pending', 'running') LIMIT ?)`,
       )
-      .run(keepPerJob, batch).changes;
-    return old + extra;
+      .run(job, edge.at, edge.at, edge.id, batch).changes;
+  }
+
+  /** The first job name after `after` that has occurrences, removed jobs included: one seek in occurrences_job. */
+  nextJobWithHistory(after: string): string | undefined {
+    return this.s.get('SELECT job FROM occurrences WHERE job > ? ORDER BY job LIMIT 1').pluck().get(after) as string | undefined;
   }
 }
