@@ -387,3 +387,49 @@ test(
     assert.equal(spawnSync(process.execPath, [bin, 'list'], { env: sb.env }).status, 0);
   }),
 );
+
+test(
+  'list answers from the next firing remembered by add, apply and the daemon, and only while it holds',
+  withSandbox(async (sb) => {
+    assert.equal(tock(sb, ['add', 'berlin', '--cron', '30 2 * * *', '--tz', 'Europe/Berlin', '--shell', 'true']).status, 0);
+    const listed = () => (tock(sb, ['list', '--json']).json() as { name: string; next_run: string | null }[]).find((j) => j.name === 'berlin')!.next_run;
+    const computed = () => (tock(sb, ['show', 'berlin', '--json']).json() as { next_runs: string[] }).next_runs[0];
+    const sql = (statement: string) =>
+      assert.equal(spawnSync(process.execPath, ['-e', `const D=require(${SQLITE});const d=new D(${JSON.stringify(sb.db)});d.exec(${JSON.stringify(statement)});d.close();`]).status, 0);
+    const real = computed();
+    assert.equal(listed(), real);
+    const remembered = (spawnSync(process.execPath, ['-e', `const D=require(${SQLITE});const d=new D(${JSON.stringify(sb.db)});console.log(JSON.stringify(d.prepare("SELECT next_at, next_version, version FROM jobs WHERE name='berlin'").get()))`], { encoding: 'utf8' }).stdout);
+    const row = JSON.parse(remembered) as { next_at: number; next_version: number; version: number };
+    assert.equal(new Date(row.next_at).toISOString(), real, 'add stored the first firing');
+    assert.equal(row.next_version, row.version);
+
+    // Used while it holds: a value planted a week later shows...
+    const week = 7 * 86_400_000;
+    sql(`UPDATE jobs SET next_at = next_at + ${week} WHERE name = 'berlin'`);
+    assert.equal(listed(), new Date(Date.parse(real) + week).toISOString());
+    // ...but not for another version of the job, nor from a point after now, nor once passed.
+    sql(`UPDATE jobs SET next_version = version - 1 WHERE name = 'berlin'`);
+    assert.equal(listed(), real);
+    sql(`UPDATE jobs SET next_version = version, next_after = ${Date.now() + week} WHERE name = 'berlin'`);
+    assert.equal(listed(), real);
+    sql(`UPDATE jobs SET next_after = 0, next_at = ${Date.now() - 1000} WHERE name = 'berlin'`);
+    assert.equal(listed(), real);
+
+    // A daemon remembers the next firing with each claim: list agrees with the computation.
+    assert.equal(tock(sb, ['add', 'tick', '--every', '1s', '--shell', 'true']).status, 0);
+    const d = tockSpawn(sb, ['daemon']);
+    try {
+      await waitFor('two firings of tick', () => (d.output().match(/fired +tick/g) ?? []).length >= 2);
+    } finally {
+      d.kill('SIGTERM');
+      assert.equal(await exited(d), 0, d.output());
+    }
+    const after = JSON.parse(
+      spawnSync(process.execPath, ['-e', `const D=require(${SQLITE});const d=new D(${JSON.stringify(sb.db)});console.log(JSON.stringify(d.prepare("SELECT next_after, next_at, cursor_at, next_version, version FROM jobs WHERE name='tick'").get()))`], { encoding: 'utf8' }).stdout,
+    ) as { next_after: number; next_at: number; cursor_at: number; next_version: number; version: number };
+    const lastFired = (d.output().match(/fired +tick #\d+ (\S+)/g) ?? []).map((l) => Date.parse(l.split(' ').pop()!)).pop()!;
+    assert.equal(after.next_after, lastFired, 'remembered from the last claimed instant');
+    assert.equal(after.next_at, lastFired + 1000, 'the firing after it');
+    assert.equal(after.next_version, after.version);
+  }),
+);

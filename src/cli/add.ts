@@ -5,7 +5,7 @@ import { ValidationErrors, usageError } from '../errors.js';
 import { readJob, type Raw } from '../config/job.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, useColor, withStore } from './io.js';
-import { jobJson, jobText, results, upcoming } from './jobs-view.js';
+import { jobJson, jobText, rememberNext, results, upcoming } from './jobs-view.js';
 
 const FLAG_OF: Record<string, string> = {
   name: '<name>',
@@ -38,7 +38,9 @@ export default async function add(args: unknown[], o: Record<string, unknown>, g
       if (store.jobs.get(spec.name)) {
         throw usageError(`a job named ${spec.name} already exists; change it with \`tock apply\` or remove it first`);
       }
-      return store.jobs.insert(spec, 'cli', now);
+      const created = store.jobs.insert(spec, 'cli', now);
+      rememberNext(store, created, now);
+      return created;
     });
     const next = upcoming(row, now, 3);
     if (global.json) return printJson({ ...jobJson(row, next, null, []), next_runs: next.map((f) => new Date(f.fireAt).toISOString()) });

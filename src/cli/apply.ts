@@ -8,6 +8,7 @@ import type { GlobalOptions } from './program.js';
 import { print, printJson, useColor, withStore } from './io.js';
 import { color } from './color.js';
 import type { JobSpec } from '../types.js';
+import { rememberNext } from './jobs-view.js';
 
 export default async function apply(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const file = loadJobsFile(String(args[0]));
@@ -56,8 +57,11 @@ export function applyFile(store: Store, source: string, jobs: JobSpec[], opts: A
       plan.remove = plan.remove.filter((name) => owned.has(name));
     }
     if (!opts.dryRun) {
-      for (const spec of plan.create) store.jobs.insert(spec, source, now);
-      for (const u of plan.update) store.jobs.update(u.spec.name, u.spec, source, u.scheduleChanged ? now : u.before.cursorAt, now);
+      for (const spec of plan.create) rememberNext(store, store.jobs.insert(spec, source, now), now);
+      for (const u of plan.update) {
+        store.jobs.update(u.spec.name, u.spec, source, u.scheduleChanged ? now : u.before.cursorAt, now);
+        rememberNext(store, store.jobs.get(u.spec.name)!, now);
+      }
       for (const name of plan.remove) store.jobs.remove(name);
     }
     return {

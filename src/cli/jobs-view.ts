@@ -2,7 +2,7 @@
 // its human-readable block, both with the next fire times.
 
 import type { JobRow, Store } from '../store/index.js';
-import { compileJob, nextFirings, type Firing } from '../schedule/for-job.js';
+import { compileJob, firing, nextFirings, type Firing } from '../schedule/for-job.js';
 import { describeSchedule, formatDuration } from '../schedule/index.js';
 import type { JobSpec, Target } from '../types.js';
 import { iso, span, stateColor, when } from './io.js';
@@ -15,7 +15,22 @@ export interface LastResult {
 /** The next n firings from `now`, or none for a paused or finished job. */
 export function upcoming(row: JobRow, now: number, n: number): Firing[] {
   if (row.paused || row.doneAt !== null) return [];
-  return nextFirings(row, compileJob(row), Math.max(now, row.cursorAt), n);
+  const after = Math.max(now, row.cursorAt);
+  // The remembered next firing answers for any `after` between the instant it was computed
+  // from and itself (there is no firing in between), as long as the job is unchanged.
+  const known = row.next;
+  if (n === 1 && known && known.version === row.version && known.after <= after && (known.at === null || after < known.at)) {
+    return known.at === null ? [] : [firing(row.spec.name, row.spec.jitterMs, known.at)];
+  }
+  return nextFirings(row, compileJob(row), after, n);
+}
+
+/** Computes and stores a job's next firing (call inside the write that created or changed it). */
+export function rememberNext(store: Store, row: JobRow, now: number): Firing | undefined {
+  const after = Math.max(now, row.cursorAt);
+  const next = nextFirings(row, compileJob(row), after, 1)[0];
+  store.jobs.rememberNext(row.name, row.version, after, next?.scheduledAt ?? null);
+  return next;
 }
 
 export function targetJson(t: Target): Record<string, unknown> {

@@ -492,6 +492,8 @@ export class Daemon {
       occ = this.store.occurrences.claim({ ...base, state: 'running', startsAt: Math.max(now, f.fireAt) });
     }
     this.store.jobs.advanceCursor(row.name, f.scheduledAt);
+    // For `tock list`: the firing after this one, in the same commit (no schedule work for it).
+    this.store.jobs.rememberNext(row.name, row.version, f.scheduledAt, state.compiled.next(f.scheduledAt));
     if (spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
     return occ;
   }
@@ -523,7 +525,9 @@ export class Daemon {
         queued++;
         this.waiting.set(occ.id, { id: occ.id, job: row.name, at: now, scheduledAt: f.scheduledAt });
       }
-      this.store.jobs.advanceCursor(row.name, missed[missed.length - 1].scheduledAt);
+      const last = missed[missed.length - 1].scheduledAt;
+      this.store.jobs.advanceCursor(row.name, last);
+      this.store.jobs.rememberNext(row.name, row.version, last, state.compiled.next(last));
       if (row.spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
     });
     const only = more ? '+ (only the latest are recorded)' : '';

@@ -16,6 +16,8 @@ export interface JobRow {
   /** Nothing at or before this instant is scheduled (creation, resume, schedule change). */
   cursorAt: number;
   doneAt: number | null;
+  /** The job's next firing as last computed, for its version `version` (see migration 3). */
+  next: { after: number; at: number | null; version: number } | null;
 }
 
 interface RawJob {
@@ -29,9 +31,12 @@ interface RawJob {
   updated_at: number;
   cursor_at: number;
   done_at: number | null;
+  next_after: number | null;
+  next_at: number | null;
+  next_version: number | null;
 }
 
-const COLUMNS = 'id, name, spec, paused, version, source, created_at, updated_at, cursor_at, done_at';
+const COLUMNS = 'id, name, spec, paused, version, source, created_at, updated_at, cursor_at, done_at, next_after, next_at, next_version';
 
 // Most jobs share a handful of sources (`cli`, a jobs file's path): one string each, not one per row.
 const sources = new Map<string, string>();
@@ -55,6 +60,7 @@ function toRow(r: RawJob): JobRow {
     updatedAt: r.updated_at,
     cursorAt: r.cursor_at,
     doneAt: r.done_at,
+    next: r.next_after === null || r.next_version === null ? null : { after: r.next_after, at: r.next_at, version: r.next_version },
   };
 }
 
@@ -134,6 +140,13 @@ export class JobsSql {
   /** Records that every scheduled instant up to `at` is handled. Does not wake other daemons. */
   advanceCursor(name: string, at: number): void {
     this.s.get('UPDATE jobs SET cursor_at = ? WHERE name = ? AND cursor_at < ?').run(at, name, at);
+  }
+
+  /** Remembers that, for this version of the job, the first firing after `after` is `at` (null: none). */
+  rememberNext(name: string, version: number, after: number, at: number | null): void {
+    this.s
+      .get('UPDATE jobs SET next_after = ?, next_at = ?, next_version = ? WHERE name = ? AND version = ?')
+      .run(after, at, version, name, version);
   }
 
   markDone(name: string, now: number): void {

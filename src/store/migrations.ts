@@ -115,6 +115,19 @@ const MIGRATIONS: Migration[] = [
         WHERE state IN ('pending', 'running');
     `,
   },
+  {
+    version: 3,
+    name: 'each job remembers its next firing',
+    // `tock list` would otherwise compute every job's schedule, and a job in a named zone
+    // makes the process load ICU's time-zone data (~15 ms) just to print one line. The
+    // value holds for the job's version: the first instant after next_after is next_at
+    // (NULL: none), so it answers any "after" from next_after up to next_at.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN next_after INTEGER;
+      ALTER TABLE jobs ADD COLUMN next_at INTEGER;
+      ALTER TABLE jobs ADD COLUMN next_version INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1].version;
