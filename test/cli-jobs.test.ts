@@ -433,3 +433,19 @@ test(
     assert.equal(after.next_version, after.version);
   }),
 );
+
+test(
+  'a jobs file that nests deeper than the YAML parser can follow is bad input, not an internal error',
+  withSandbox((sb) => {
+    // Found by the fault suite's fuzzer (a mutated file): the parser recursed per `- NAME:`
+    // and ran out of stack.
+    assert.equal(tock(sb, ['add', 'keep', '--every', '1h', '--shell', 'true']).status, 0);
+    const before = checksum(sb.db);
+    const file = writeFile(sb, 'deep.yaml', `jobs:\n  - ${'NAME: x  - '.repeat(2000)}NAME: x\n    cron: "* * * * *"\n    shell: "true"\n  - name: y\n`);
+    const r = tock(sb, ['apply', file]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.ok(isCleanError(r), r.stderr);
+    assert.match(r.stderr, /cannot be read as YAML: it is nested too deeply/);
+    assert.equal(checksum(sb.db), before, 'the store is unchanged');
+  }),
+);

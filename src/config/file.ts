@@ -26,7 +26,14 @@ export function loadJobsFile(file: string): JobsFile {
 
 export function parseJobsFile(text: string, file: string): JobSpec[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  let doc;
+  try {
+    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  } catch (err) {
+    // The parser recurses per nesting level: a pathological file exhausts the stack.
+    if (!(err instanceof RangeError)) throw err;
+    throw usageError(`${file} cannot be read as YAML: it is nested too deeply (${err.message})`);
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = lines.linePos(e.pos[0]);
