@@ -133,6 +133,11 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
       const started = secondOk && (await second.ready(20_000));
       secondState += started ? `, started ${((Date.now() - offAt) / 1000).toFixed(1)}s after the trouble ended` : ', NEVER started';
       secondOk &&= started;
+      // Stopped again at once: left running it could take all the work, and what is checked
+      // below is that the daemon that lived through the trouble resumes.
+      const code = await second.stop();
+      secondState += `, SIGTERM exit ${code}`;
+      secondOk &&= code === 0;
     }
     const after = await sb.tock(['add', 'after', '--every', '1h', '--shell', 'true'], { timeoutMs: 60_000 });
 
