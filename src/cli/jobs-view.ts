@@ -26,11 +26,10 @@ export function upcoming(row: JobRow, now: number, n: number): Firing[] {
 }
 
 /** Computes and stores a job's next firing (call inside the write that created or changed it). */
-export function rememberNext(store: Store, row: JobRow, now: number): Firing | undefined {
+export function rememberNext(store: Store, row: JobRow, now: number): void {
   const after = Math.max(now, row.cursorAt);
   const next = nextFirings(row, compileJob(row), after, 1)[0];
   store.jobs.rememberNext(row.name, row.version, after, next?.scheduledAt ?? null);
-  return next;
 }
 
 export function targetJson(t: Target): Record<string, unknown> {

@@ -720,7 +720,7 @@ export class Daemon {
   }
 
   /**
-   * Retention, a little per turn of the loop: each step deletes at most a few thousand rows
+   * Retention, a little per turn of the loop: each step deletes at most PRUNE_BATCH rows
    * in one short transaction, so firings due meanwhile are not held up (one pass over
    * 1,000,000 rows in a single statement stopped the loop for 1.3 s).
    */

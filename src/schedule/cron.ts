@@ -1,5 +1,5 @@
 // Cron expressions: validation whose messages name the field and its allowed range,
-// expansion through cron-parser, and a matcher that finds the next or previous matching
+// expansion (through cron-parser for `L` and `#`), and a matcher that finds the next or previous matching
 // wall-clock time with a few table look-ups. It knows nothing of time zones: zoned.ts
 // turns wall-clock matches into instants under the DST rules of SPEC §2.
 //
@@ -249,7 +249,7 @@ function usage(spec: FieldSpec): string {
   return `use ${spec.min}-${spec.max}${spec.hint}, a range (a-b), a step (*/n or a-b/n), a comma-separated list of those${extra}`;
 }
 
-/** One field as cron-parser expanded it, and the matcher tables derived from it. */
+/** One field expanded (see expandField), and the matcher tables derived from it. */
 interface Expanded {
   /** Field index and canonical text: equal keys, equal fields. */
   key: string;

@@ -322,10 +322,9 @@ export class OccurrencesSql {
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
-  /**
-   * Retention: drops finished occurrences older than `before` and, per job, all but the
-   * newest `keepPerJob`. Active occurrences are never pruned. Returns how many went.
-   */
+  // Retention (the daemon's pruneStep): finished occurrences older than --keep-days, and
+  // per job all but the newest --keep-runs. Active occurrences are never pruned.
+
   /** Deletes up to `batch` finished occurrences created before `before` (through occurrences_created). */
   pruneOld(before: number, batch: number): number {
     return this.s
