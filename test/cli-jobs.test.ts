@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { ROOT, checksum, exited, isCleanError, tock, tockSpawn, waitFor, writeFile, withSandbox, type Sandbox } from './helpers/cli.js';
+import { ROOT, storeChecksum, exited, isCleanError, tock, tockSpawn, waitFor, writeFile, withSandbox, type Sandbox } from './helpers/cli.js';
 
 /** better-sqlite3, for scripts that tamper with a store from another process. */
 const SQLITE = JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'));
@@ -139,13 +139,13 @@ test(
 
 /** Runs a command that must be rejected: exit status, one tock: line matching `message`, store unchanged. */
 function rejects(sb: Sandbox, args: string[], status: number, message: RegExp, env: NodeJS.ProcessEnv = {}) {
-  const before = fs.existsSync(sb.db) ? checksum(sb.db) : undefined;
+  const before = fs.existsSync(sb.db) ? storeChecksum(sb.db) : undefined;
   const r = tock(sb, args, env);
   assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
   assert.ok(isCleanError(r), `one clean line expected, got: ${r.stderr}`);
   assert.match(r.stderr, message);
   assert.equal(r.stdout, '');
-  if (before !== undefined) assert.equal(checksum(sb.db), before, `store changed by ${args.join(' ')}`);
+  if (before !== undefined) assert.equal(storeChecksum(sb.db), before, `store changed by ${args.join(' ')}`);
 }
 
 test(
@@ -210,11 +210,11 @@ test(
     const again = tock(sb, ['apply', file, '--json']).json();
     assert.deepEqual(again.unchanged, ['a', 'b', 'c']);
     writeFile(sb, 'jobs.yaml', `jobs:\n  - name: a\n    cron: "5 * * * *"\n    shell: echo a\n  - name: d\n    every: 1h\n    shell: echo d\n`);
-    const before = checksum(sb.db);
+    const before = storeChecksum(sb.db);
     const dry = tock(sb, ['apply', file, '--prune', '--dry-run', '--json']);
     assert.equal(dry.status, 0, dry.stderr);
     assert.deepEqual(dry.json(), { file, dry_run: true, created: ['d'], updated: ['a'], unchanged: [], removed: ['b', 'c'] });
-    assert.equal(checksum(sb.db), before, 'dry run leaves the store as it was');
+    assert.equal(storeChecksum(sb.db), before, 'dry run leaves the store as it was');
     const human = tock(sb, ['apply', file, '--prune']);
     assert.equal(human.status, 0, human.stderr);
     assert.match(human.stdout, /1 created, 1 updated, 0 unchanged, 2 removed/);
@@ -236,7 +236,7 @@ test(
         `  - name: "bad name"\n    every: 1h\n    shell: "true"\n    timezone: Nowhere/Land\n` +
         `  - name: ok\n    every: 1h\n    shell: "true"\n    colour: red\n`,
     );
-    const before = checksum(sb.db);
+    const before = storeChecksum(sb.db);
     const r = tock(sb, ['apply', file]);
     assert.equal(r.status, 2);
     assert.ok(isCleanError(r), r.stderr);
@@ -247,7 +247,7 @@ test(
     assert.match(r.stderr, /jobs\[3\]\.timezone: unknown time zone/);
     assert.match(r.stderr, /jobs\[4\]\.name: "ok" is already used by jobs\[0\]/);
     assert.match(r.stderr, /jobs\[4\]\.colour: unknown field/);
-    assert.equal(checksum(sb.db), before);
+    assert.equal(storeChecksum(sb.db), before);
     assert.deepEqual(tock(sb, ['list', '--json']).json().map((j: { name: string }) => j.name), ['keep']);
     rejects(sb, ['apply', writeFile(sb, 'broken.yaml', 'jobs: [\n  - {name: a\n')], 2, /not valid YAML at line/);
     rejects(sb, ['apply', path.join(sb.dir, 'missing.yaml')], 2, /cannot read the jobs file/);
@@ -440,12 +440,12 @@ test(
     // Found by the fault suite's fuzzer (a mutated file): the parser recursed per `- NAME:`
     // and ran out of stack.
     assert.equal(tock(sb, ['add', 'keep', '--every', '1h', '--shell', 'true']).status, 0);
-    const before = checksum(sb.db);
+    const before = storeChecksum(sb.db);
     const file = writeFile(sb, 'deep.yaml', `jobs:\n  - ${'NAME: x  - '.repeat(2000)}NAME: x\n    cron: "* * * * *"\n    shell: "true"\n  - name: y\n`);
     const r = tock(sb, ['apply', file]);
     assert.equal(r.status, 2, r.stderr);
     assert.ok(isCleanError(r), r.stderr);
     assert.match(r.stderr, /cannot be read as YAML: it is nested too deeply/);
-    assert.equal(checksum(sb.db), before, 'the store is unchanged');
+    assert.equal(storeChecksum(sb.db), before, 'the store is unchanged');
   }),
 );

@@ -6,11 +6,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stopChild } from './server.js';
-import { isolatedEnv } from '../../test/helpers/store-env.js';
+import { ROOT, isolatedEnv } from '../../test/helpers/store-env.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export { ROOT };
 /** The tock measured; TOCK_BENCH_BIN points at another build's bin/tock.js, for before/after comparisons. */
 export const BIN = process.env.TOCK_BENCH_BIN ? path.resolve(process.env.TOCK_BENCH_BIN) : path.join(ROOT, 'bin', 'tock.js');
 

@@ -4,15 +4,12 @@
 // killed when the scenario ends, and the rows of the final table.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { isolatedEnv } from '../helpers/store-env.js';
+import { BIN, isolatedEnv } from '../helpers/store-env.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = path.join(ROOT, 'bin', 'tock.js');
+export { BIN, ROOT, storeChecksum } from '../helpers/store-env.js';
 export const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const TAG_VAR = 'TOCK_FAULTS_TAG';
 
@@ -368,12 +365,6 @@ export function seconds(from: number, to: number, step = 1000): number[] {
   const out: number[] = [];
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t);
   return out;
-}
-
-export function storeChecksum(db: string): string {
-  const h = createHash('sha256');
-  for (const f of [db, `${db}-wal`]) h.update(fs.existsSync(f) ? fs.readFileSync(f) : Buffer.alloc(0));
-  return h.digest('hex');
 }
 
 /** Runs `fn` over `items` with at most `n` at once. */

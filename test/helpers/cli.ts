@@ -1,16 +1,13 @@
-// Test helpers: a fresh temp directory and store per test, the real CLI run as a child
-// process, and a checksum to prove a store was left byte-for-byte unchanged.
+// Test helpers: a fresh temp directory and store per test, and the real CLI run as a child
+// process.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { isolatedEnv } from './store-env.js';
+import { BIN, isolatedEnv } from './store-env.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = path.join(ROOT, 'bin', 'tock.js');
+export { BIN, ROOT, storeChecksum } from './store-env.js';
 
 export interface Sandbox {
   dir: string;
@@ -85,9 +82,6 @@ export function tockSpawn(sb: Sandbox, args: string[], extraEnv: NodeJS.ProcessE
   return Object.assign(child, { output: () => out });
 }
 
-export function checksum(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
 
 /** Asserts the usual shape of a rejected input: one `tock:` line, no stack trace. */
 export function isCleanError(r: Result): boolean {
