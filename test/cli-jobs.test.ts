@@ -365,26 +365,30 @@ async function holdWriteLock(sb: Sandbox): Promise<ChildProcess> {
 }
 
 test(
-  'a half-built copy of tock says to rebuild in one line, never "internal error"',
+  'a missing or half-built bundle says to rebuild in one line, never a stack trace',
   withSandbox((sb) => {
-    // A copy of the program whose `list` module is missing, then cut short mid-write.
+    // A copy of the program whose bundle is missing, then cut short mid-write, then empty.
     const copy = path.join(sb.dir, 'tock');
-    fs.cpSync(path.join(ROOT, 'dist', 'src'), path.join(copy, 'dist', 'src'), { recursive: true });
+    fs.mkdirSync(path.join(copy, 'dist'), { recursive: true });
     fs.cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
     fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
-    const list = path.join(copy, 'dist', 'src', 'cli', 'list.js');
-    const whole = fs.readFileSync(list, 'utf8');
+    const bundle = path.join(copy, 'dist', 'tock.cjs');
+    const whole = fs.readFileSync(path.join(ROOT, 'dist', 'tock.cjs'), 'utf8');
     const bin = path.join(copy, 'bin', 'tock.js');
-    for (const broken of [undefined, whole.slice(0, Math.floor(whole.length / 2)), '']) {
-      if (broken === undefined) fs.rmSync(list);
-      else fs.writeFileSync(list, broken);
+    // Cut mid-statement (a syntax error), and between statements just before the entry point.
+    const cuts = [Math.floor(whole.length / 2), 1000, whole.indexOf('async function main(')];
+    assert.ok(cuts[2] > 0, 'the bundle holds the entry point');
+    for (const broken of [undefined, ...cuts.map((n) => whole.slice(0, n))]) {
+      if (broken !== undefined) fs.writeFileSync(bundle, broken);
       const r = spawnSync(process.execPath, [bin, 'list'], { env: sb.env, encoding: 'utf8' });
       assert.equal(r.status, 1, r.stderr);
-      assert.equal(r.stderr, 'tock: the code of `tock list` is missing or incomplete; run `npm install` (or `npm run build`) in the tock directory\n');
+      assert.equal(r.stderr, 'tock: the program is not built, or its build is incomplete; run `npm install` (or `npm run build`) in the tock directory\n');
     }
-    fs.writeFileSync(list, whole);
-    assert.equal(spawnSync(process.execPath, [bin, 'list'], { env: sb.env }).status, 0);
+    fs.writeFileSync(bundle, whole);
+    const r = spawnSync(process.execPath, [bin, 'list'], { env: sb.env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /no jobs/);
   }),
 );
 

@@ -5,7 +5,8 @@ import { CommanderError } from 'commander';
 import { EXIT, TockError } from '../errors.js';
 import { buildProgram } from './program.js';
 
-async function main(argv: string[]): Promise<void> {
+/** Called by bin/tock.js once the bundle has loaded whole (see there). */
+export async function main(argv: string[]): Promise<void> {
   // `tock list | head`: a reader that goes away ends the output, not the program with a trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -40,4 +41,3 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-await main(process.argv);

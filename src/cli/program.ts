@@ -3,7 +3,6 @@
 
 import { Command, Option } from 'commander';
 import { VERSION } from '../types.js';
-import { runtimeError } from '../errors.js';
 
 export interface GlobalOptions {
   db?: string;
@@ -13,34 +12,20 @@ export interface GlobalOptions {
 
 type Action = (args: unknown[], opts: Record<string, unknown>, global: GlobalOptions) => Promise<number | void>;
 
-/** Wraps a lazily imported action; commander passes (...args, options, command). */
+/**
+ * Wraps a lazily imported action; commander passes (...args, options, command). In the
+ * bundle (dist/tock.cjs) the import is a module initialised on first use: `tock list`
+ * does not run the daemon's module code.
+ */
 function lazy(load: () => Promise<{ default: Action }>) {
   return async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
     const opts = params[params.length - 2] as Record<string, unknown>;
     const args = params.slice(0, -2);
-    const action = await loadAction(load, command.name());
+    const action = (await load()).default;
     const code = await action(args, opts, command.optsWithGlobals() as GlobalOptions);
     if (typeof code === 'number') process.exitCode = code;
   };
-}
-
-/**
- * A command's module, or a clear error when the build is missing or half-written (a
- * `npm run build` running at the same moment): never "action is not a function".
- */
-async function loadAction(load: () => Promise<{ default: Action }>, name: string): Promise<Action> {
-  let action: unknown;
-  try {
-    action = (await load()).default;
-  } catch (err) {
-    if (!(err instanceof SyntaxError) && (err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    action = undefined;
-  }
-  if (typeof action !== 'function') {
-    throw runtimeError(`the code of \`tock ${name}\` is missing or incomplete; run \`npm install\` (or \`npm run build\`) in the tock directory`);
-  }
-  return action as Action;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
