@@ -1,12 +1,14 @@
 // Several daemons on one store: the same burst of no-op HTTP occurrences with 1, 2 and 4
 // daemons; throughput, and duplicates as the target saw them (two requests with one
 // Idempotency-Key) and as the store saw them (more than one attempt on an occurrence).
+// Beside them, the machine's own limit for that many processes: the same burst split over
+// as many daemons each on a store of its own, so nothing is shared but the machine.
 
 import { applyBurst, duplicates, runBurst, type BurstResult } from './lib/burst.js';
 import type { Figure, SectionResult } from './lib/figures.js';
-import { startTargetServer } from './lib/server.js';
+import { startTargetServer, type TargetServer } from './lib/server.js';
 import { count, perSecond, ratio } from './lib/stats.js';
-import { sandbox } from './lib/tock.js';
+import { sandbox, wallNow } from './lib/tock.js';
 
 export interface DaemonsOptions {
   jobs: number;
@@ -18,6 +20,8 @@ export async function daemons(o: DaemonsOptions): Promise<SectionResult> {
   const server = await startTargetServer();
   const results = new Map<number, BurstResult>();
   const notes: string[] = [];
+  const max = Math.max(...o.counts);
+  let separate: BurstResult;
   try {
     for (const d of o.counts) {
       const sb = sandbox(`daemons-${d}`);
@@ -31,11 +35,42 @@ export async function daemons(o: DaemonsOptions): Promise<SectionResult> {
           `all in ${result.seconds.toFixed(1)} s; ${count(result.succeeded)} succeeded; ${result.duplicates} duplicate request(s).`,
       );
     }
+    separate = await separateStores(o, max, server);
+    notes.push(
+      `${max} daemons, each on its own store with ${count(o.jobs / max)} of the jobs, concurrency ${o.concurrency} each: ` +
+        `sustained ${perSecond(separate.sustained)}, all in ${separate.seconds.toFixed(1)} s; ${count(separate.succeeded)} succeeded.`,
+    );
   } finally {
     await server.stop();
   }
   const one = results.get(o.counts[0])!;
-  return { notes, figures: o.counts.map((d) => figure(d, results.get(d)!, one)) };
+  return { notes, figures: [...o.counts.map((d) => figure(d, results.get(d)!, one)), limit(max, separate, one)] };
+}
+
+/** The same burst over `d` stores, one daemon each, due at one instant. */
+async function separateStores(o: DaemonsOptions, d: number, server: TargetServer): Promise<BurstResult> {
+  const at = Math.ceil((wallNow() + 3_000 + 500 * d) / 1000) * 1000;
+  const per = Math.ceil(o.jobs / d);
+  const stores = Array.from({ length: d }, (_, k) => {
+    const sb = sandbox(`daemons-${d}-separate-${k + 1}`);
+    applyBurst(sb, { n: Math.min(per, o.jobs - k * per), from: k * per, at, kind: 'http', url: server.url, leadMs: 0 });
+    return sb;
+  });
+  await server.dump();
+  const { result } = await runBurst(stores, { n: o.jobs, at, daemons: d, concurrency: o.concurrency, timeoutMs: 180_000 });
+  result.duplicates = duplicates(await server.dump());
+  return result;
+}
+
+function limit(d: number, r: BurstResult, one: BurstResult): Figure {
+  return {
+    section: 'daemons',
+    name: `${d} daemons, a store each (the machine's limit for ${d} daemons)`,
+    value: `${perSecond(r.sustained)}, ${r.duplicates} dup`,
+    baseline: `1 daemon ${perSecond(one.sustained)}`,
+    compare: ratio(r.sustained / one.sustained),
+    target: '-',
+  };
 }
 
 function figure(d: number, r: BurstResult, one: BurstResult): Figure {

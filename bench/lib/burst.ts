@@ -14,6 +14,10 @@ export interface BurstJobs {
   url?: string;
   /** Lead time between applying the file and the common first firing. */
   leadMs: number;
+  /** The common first firing, instead of one leadMs from now (several stores, one instant). */
+  at?: number;
+  /** First job number: jobs split over several stores keep distinct names. */
+  from?: number;
 }
 
 export function burstJobName(i: number): string {
@@ -22,9 +26,9 @@ export function burstJobName(i: number): string {
 
 /** Applies the burst's jobs and returns the instant they all come due. */
 export function applyBurst(sb: Sandbox, o: BurstJobs): number {
-  const at = Math.ceil((wallNow() + o.leadMs) / 1000) * 1000;
+  const at = o.at ?? Math.ceil((wallNow() + o.leadMs) / 1000) * 1000;
   const jobs = Array.from({ length: o.n }, (_, i) => ({
-    name: burstJobName(i),
+    name: burstJobName((o.from ?? 0) + i),
     every: '1h',
     start: iso(at),
     ...(o.kind === 'http' ? { http: o.url } : { shell: 'true' }),
@@ -49,34 +53,40 @@ export interface BurstResult {
 
 /**
  * Starts `daemons` daemons on the store before the due instant, waits until every
- * occurrence is finished (or `timeoutMs` passes), and reads the rate off their logs.
+ * occurrence is finished (or `timeoutMs` passes), and reads the rate off their logs. Given
+ * several stores (sandboxes), daemon i runs on store i modulo their number, and `n` counts
+ * the occurrences of all of them.
  */
 export async function runBurst(
-  sb: Sandbox,
+  sb: Sandbox | Sandbox[],
   o: { n: number; at: number; daemons: number; concurrency: number; timeoutMs: number; profileDir?: string },
 ): Promise<{ result: BurstResult; procs: DaemonProc[] }> {
+  const stores = Array.isArray(sb) ? sb : [sb];
   const procs = Array.from({ length: o.daemons }, (_, i) =>
-    startDaemon(sb, { concurrency: o.concurrency, name: `daemon-${i}`, profileDir: o.profileDir }),
+    startDaemon(stores[i % stores.length], { concurrency: o.concurrency, name: `daemon-${i}`, profileDir: o.profileDir }),
   );
-  const before = countsByState(sb.db);
+  const finished = () => stores.reduce((sum, s) => sum + finishedCount(s.db), 0);
+  const before = finished();
+  const counts = () => stores.map((s) => countsByState(s.db));
+  const succeededBefore = counts().reduce((sum, c) => sum + (c.succeeded ?? 0), 0);
   await sleep(o.at - wallNow());
   const until = wallNow() + o.timeoutMs;
   while (wallNow() < until) {
-    if (finishedCount(sb.db) >= finishedOf(before) + o.n) break;
+    if (finished() >= before + o.n) break;
     await sleep(250);
   }
   await Promise.all(procs.map((p) => p.stop()));
   const done = procs.flatMap((p) => readLog(p.log).filter((l) => l.event === 'succeeded' || l.event === 'failed'));
   const times = done.map((l) => l.at);
   const last = Math.max(...times);
-  const counts = countsByState(sb.db);
+  const succeeded = counts().reduce((sum, c) => sum + (c.succeeded ?? 0), 0) - succeededBefore;
   return {
     procs,
     result: {
       sustained: sustainedRate(times),
       overall: done.length / ((last - o.at) / 1000),
       recorded: done.length,
-      succeeded: (counts.succeeded ?? 0) - (before.succeeded ?? 0),
+      succeeded,
       duplicates: 0,
       seconds: (last - o.at) / 1000,
     },
