@@ -296,6 +296,26 @@ test(
 );
 
 test(
+  'a write waits for a lock released within the busy timeout, and lands once',
+  withSandbox(async (sb) => {
+    assert.equal(tock(sb, ['list']).status, 0); // creates the store
+    const holder = await holdWriteLock(sb);
+    const add = tockSpawn(sb, ['add', 'k', '--every', '1h', '--shell', 'true'], { TOCK_BUSY_TIMEOUT_MS: '10000' });
+    const done = exited(add);
+    try {
+      // Still waiting while the lock is held: it neither gave up nor wrote.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      assert.equal(add.exitCode, null, add.output());
+    } finally {
+      holder.kill();
+    }
+    assert.equal(await done, 0, add.output());
+    const jobs = tock(sb, ['list', '--json']).json() as { name: string }[];
+    assert.deepEqual(jobs.map((j) => j.name), ['k']);
+  }),
+);
+
+test(
   'a daemon started while the store is locked waits, says why, and starts once the lock goes',
   withSandbox(async (sb) => {
     assert.equal(tock(sb, ['add', 'j', '--every', '1h', '--shell', 'true']).status, 0);

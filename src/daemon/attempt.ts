@@ -101,7 +101,7 @@ export async function recordMany(
   faultPoint('before-record'); // test-only: the target has ended, its result is not yet written
   for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
     try {
-      return store.db.transaction(() => batch.map((o) => recordOne(deps, o))).immediate();
+      return store.writeRaw(() => batch.map((o) => recordOne(deps, o)));
     } catch (err) {
       // The store's own words (locked, read-only, full), not SQLite's bare "disk I/O error".
       if (!isTransientStoreError(err) || (stopping() && wait >= 5_000)) throw storeFailure(err, store.file);
