@@ -13,13 +13,21 @@ function notBuilt() {
   process.exit(1);
 }
 
+let bundled;
+try {
+  bundled = require(bundle);
+} catch (err) {
+  // Missing, or cut short mid-statement by a build running at this moment.
+  if ((err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(bundle)) || err instanceof SyntaxError) notBuilt();
+  throw err;
+}
 let main;
 try {
-  // A bundle cut short by a build running at this moment is a syntax error, or, cut
-  // between two statements, loads without its entry point: both mean "rebuild".
-  main = require(bundle).main;
+  // Cut short between two statements, it loads without its entry point: its export is
+  // then undefined, or refers to a name never declared.
+  main = bundled.main;
 } catch (err) {
-  if ((err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(bundle)) || err instanceof SyntaxError || err instanceof ReferenceError) notBuilt();
+  if (err instanceof ReferenceError) notBuilt();
   throw err;
 }
 if (typeof main !== 'function') notBuilt();

@@ -88,7 +88,8 @@ export class Store {
           begin.run();
           return;
         } catch (err) {
-          if ((err as { code?: string }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw err;
+          const code = String((err as { code?: unknown }).code);
+          if (!code.startsWith('SQLITE_BUSY') || performance.now() >= deadline) throw err;
         }
         Atomics.wait(PAUSE, 0, 0, pause);
       }
