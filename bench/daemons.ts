@@ -8,7 +8,7 @@ import { applyBurst, duplicates, runBurst, type BurstResult } from './lib/burst.
 import type { Figure, SectionResult } from './lib/figures.js';
 import { startTargetServer, type TargetServer } from './lib/server.js';
 import { count, perSecond, ratio } from './lib/stats.js';
-import { sandbox, wallNow } from './lib/tock.js';
+import { sandbox, type Sandbox } from './lib/tock.js';
 
 export interface DaemonsOptions {
   jobs: number;
@@ -24,18 +24,15 @@ export async function daemons(o: DaemonsOptions): Promise<SectionResult> {
   let separate: BurstResult;
   try {
     for (const d of o.counts) {
-      const sb = sandbox(`daemons-${d}`);
-      const at = applyBurst(sb, { n: o.jobs, kind: 'http', url: server.url, leadMs: 3_000 + 500 * d });
-      await server.dump();
-      const { result } = await runBurst(sb, { n: o.jobs, at, daemons: d, concurrency: o.concurrency, timeoutMs: 180_000 });
-      result.duplicates = duplicates(await server.dump());
+      const result = await burst(o, d, [sandbox(`daemons-${d}`)], server);
       results.set(d, result);
       notes.push(
         `${d} daemon(s), concurrency ${o.concurrency} each: ${count(o.jobs)} due at once; sustained ${perSecond(result.sustained)}, ` +
           `all in ${result.seconds.toFixed(1)} s; ${count(result.succeeded)} succeeded; ${result.duplicates} duplicate request(s).`,
       );
     }
-    separate = await separateStores(o, max, server);
+    const stores = Array.from({ length: max }, (_, k) => sandbox(`daemons-${max}-separate-${k + 1}`));
+    separate = await burst(o, max, stores, server);
     notes.push(
       `${max} daemons, each on its own store with ${count(o.jobs / max)} of the jobs, concurrency ${o.concurrency} each: ` +
         `sustained ${perSecond(separate.sustained)}, all in ${separate.seconds.toFixed(1)} s; ${count(separate.succeeded)} succeeded.`,
@@ -47,17 +44,15 @@ export async function daemons(o: DaemonsOptions): Promise<SectionResult> {
   return { notes, figures: [...o.counts.map((d) => figure(d, results.get(d)!, one)), limit(max, separate, one)] };
 }
 
-/** The same burst over `d` stores, one daemon each, due at one instant. */
-async function separateStores(o: DaemonsOptions, d: number, server: TargetServer): Promise<BurstResult> {
-  const at = Math.ceil((wallNow() + 3_000 + 500 * d) / 1000) * 1000;
-  const per = Math.ceil(o.jobs / d);
-  const stores = Array.from({ length: d }, (_, k) => {
-    const sb = sandbox(`daemons-${d}-separate-${k + 1}`);
-    applyBurst(sb, { n: Math.min(per, o.jobs - k * per), from: k * per, at, kind: 'http', url: server.url, leadMs: 0 });
-    return sb;
+/** The burst on `d` daemons over `stores`, the jobs split evenly between them, all due at one instant. */
+async function burst(o: DaemonsOptions, d: number, stores: Sandbox[], server: TargetServer): Promise<BurstResult> {
+  const per = Math.ceil(o.jobs / stores.length);
+  let at: number | undefined;
+  stores.forEach((sb, k) => {
+    at = applyBurst(sb, { n: Math.min(per, o.jobs - k * per), from: k * per, at, kind: 'http', url: server.url, leadMs: 3_000 + 500 * d });
   });
   await server.dump();
-  const { result } = await runBurst(stores, { n: o.jobs, at, daemons: d, concurrency: o.concurrency, timeoutMs: 180_000 });
+  const { result } = await runBurst(stores, { n: o.jobs, at: at!, daemons: d, concurrency: o.concurrency, timeoutMs: 180_000 });
   result.duplicates = duplicates(await server.dump());
   return result;
 }
