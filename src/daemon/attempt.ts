@@ -89,6 +89,14 @@ function recordOne(deps: AttemptDeps, { occ, spec, n, result }: Outcome): Record
 }
 
 /**
+ * Work that rides in the transaction recording a batch of outcomes (the daemon's next
+ * claims): it runs inside, after the outcomes are written, and may run again if the
+ * transaction is retried, so it must change nothing but the store. What it returns runs
+ * once the transaction has committed.
+ */
+export type Alongside = (batch: Outcome[]) => (() => void) | undefined;
+
+/**
  * Records several outcomes in one transaction: one synchronous commit for all of them.
  * A busy or full store is retried until the write lands: a result is never dropped.
  */
@@ -96,19 +104,28 @@ export async function recordMany(
   deps: AttemptDeps,
   batch: Outcome[],
   stopping: () => boolean = () => false,
+  alongside?: Alongside,
 ): Promise<Recorded[]> {
   const { store } = deps;
   faultPoint('before-record'); // test-only: the target has ended, its result is not yet written
   for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
+    let committed: { recorded: Recorded[]; after?: () => void };
     try {
-      return store.writeRaw(() => batch.map((o) => recordOne(deps, o)));
+      committed = store.writeRaw(() => ({ recorded: batch.map((o) => recordOne(deps, o)), after: alongside?.(batch) }));
     } catch (err) {
       // The store's own words (locked, read-only, full), not SQLite's bare "disk I/O error".
       if (!isTransientStoreError(err) || (stopping() && wait >= 5_000)) throw storeFailure(err, store.file);
       const which = batch.map((o) => `#${o.occ.id} ${o.occ.job}`).join(', ');
       deps.log('error', `recording ${which}: ${storeFailure(err, store.file).message}; retrying in ${wait} ms`);
       await delay(wait);
+      continue;
     }
+    try {
+      committed.after?.();
+    } catch (err) {
+      deps.log('error', `after recording ${batch.length} result(s): ${(err as Error).message}`); // the results stand
+    }
+    return committed.recorded;
   }
 }
 
@@ -135,6 +152,7 @@ export class Recorder {
   constructor(
     private readonly deps: AttemptDeps,
     private readonly stopping: () => boolean,
+    private readonly alongside?: Alongside,
   ) {}
 
   record(outcome: Outcome): Promise<Recorded> {
@@ -152,7 +170,7 @@ export class Recorder {
       const batch = this.queue;
       this.queue = [];
       try {
-        const recorded = await recordMany(this.deps, batch.map((b) => b.outcome), this.stopping);
+        const recorded = await recordMany(this.deps, batch.map((b) => b.outcome), this.stopping, this.alongside);
         batch.forEach((b, i) => b.resolve(recorded[i]));
       } catch (err) {
         for (const b of batch) b.reject(err);

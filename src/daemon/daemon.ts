@@ -12,10 +12,10 @@ import type { CompiledSchedule } from '../schedule/index.js';
 import { planCatchup } from '../semantics/catchup.js';
 import { onLeaseExpired, onShutdown } from '../semantics/delivery.js';
 import { VERSION, type JobSpec } from '../types.js';
-import { Recorder, runTarget, type AttemptDeps, type Execute, failuresSince } from './attempt.js';
+import { Recorder, runTarget, type AttemptDeps, type Execute, type Outcome, failuresSince } from './attempt.js';
 import { Sleeper, delay, systemClock, type Clock } from './clock.js';
 import { MinHeap } from './heap.js';
-import type { Logger } from './log.js';
+import type { LogEvent, Logger } from './log.js';
 import { formatDuration } from '../schedule/index.js';
 import { killOrphans } from '../exec/orphans.js';
 
@@ -57,6 +57,19 @@ interface Running {
   n: number;
   controller: AbortController;
   done: Promise<void>;
+}
+
+/** What one claiming pass decided; applied to the daemon only after its transaction commits. */
+interface ClaimPlan {
+  /** Backlog entries dealt with: claimed (by this daemon or another) or gone. */
+  handled: Set<HeapEntry>;
+  toStart: { occ: OccurrenceRow; state: JobState }[];
+  /** Running occurrences to stop (overlap: replace). */
+  cancels: number[];
+  queued: Waiting[];
+  /** Waiting occurrences ended by a replacement. */
+  replaced: number[];
+  logs: [event: LogEvent, text: string][];
 }
 
 /** A pending occurrence this daemon holds: waiting for a retry, or queued behind another. */
@@ -133,7 +146,7 @@ export class Daemon {
       execute: o.execute,
       killGraceMs: o.killGraceMs,
     };
-    this.recorder = new Recorder(this.deps, () => this.stopping);
+    this.recorder = new Recorder(this.deps, () => this.stopping, (finished) => this.claimAlongside(finished));
   }
 
   /** Registers, recovers what dead runners left, loads the jobs, and starts the loop. */
@@ -395,51 +408,77 @@ export class Daemon {
     return Math.max(0, this.o.concurrency - this.running.size);
   }
 
-  /**
-   * Claims due firings in one transaction (one synchronous commit for all firings due at
-   * the same instant), deciding overlap inside it so several daemons agree.
-   */
+  /** Claims due firings for the free slots in one transaction of their own. */
   private claimBacklog(now: number): void {
     if (this.backlog.length === 0 || this.stopping) return;
-    let slots = this.freeSlots();
-    const toStart: { occ: OccurrenceRow; state: JobState }[] = [];
-    const cancels: number[] = [];
-    const handled = new Set<HeapEntry>();
-    this.store.write(() => {
-      for (const e of this.backlog) {
-        if (slots === 0) break; // the rest wait for a slot (another daemon may take them)
-        const state = this.jobs.get(e.job);
-        if (!state || state.seq !== e.seq) {
-          handled.add(e);
-          continue;
-        }
-        const outcome = this.claimOne(state, e, 'schedule', slots > 0, now, cancels);
-        if (outcome === 'no-slot' || outcome === 'not-yet') continue;
-        handled.add(e);
-        if (outcome && outcome.state === 'running') {
-          slots--;
-          toStart.push({ occ: outcome, state });
-        }
+    const slots = this.freeSlots();
+    if (slots === 0) return; // the rest wait for a slot (another daemon may take them)
+    this.applyClaims(this.store.write(() => this.claimDue(now, slots)));
+  }
+
+  /**
+   * Rides in the transaction that records finished targets: the slots they free are
+   * claimed in the same commit, so a busy daemon commits once per batch, not twice (on a
+   * store shared by several daemons the write lock, held for each commit, is the limit).
+   * Returns what to do once that transaction has committed.
+   */
+  private claimAlongside(finished: Outcome[]): (() => void) | undefined {
+    if (this.backlog.length === 0 || this.stopping) return undefined;
+    const slots = this.freeSlots() + finished.filter((o) => this.running.has(o.occ.id)).length;
+    if (slots === 0) return undefined;
+    let plan: ClaimPlan;
+    try {
+      // Nested in the results' transaction, so a savepoint: if claiming fails, it alone is
+      // undone and the results still commit. The next turn's claimBacklog meets the same
+      // trouble and reports it.
+      plan = this.store.writeRaw(() => this.claimDue(this.clock.now(), slots));
+    } catch {
+      return undefined;
+    }
+    return () => this.applyClaims(plan);
+  }
+
+  /**
+   * Claims due firings from the backlog for up to `slots` new targets, inside the caller's
+   * transaction, deciding overlap inside it so several daemons agree. It changes nothing
+   * but the store: the plan it returns is applied (targets launched, waits noted, lines
+   * logged) only once the transaction has committed, so a rolled-back claim leaves no trace.
+   */
+  private claimDue(now: number, slots: number): ClaimPlan {
+    const plan: ClaimPlan = { handled: new Set(), toStart: [], cancels: [], queued: [], replaced: [], logs: [] };
+    for (const e of this.backlog) {
+      if (slots === 0) break; // the rest wait for a slot (another daemon may take them)
+      const state = this.jobs.get(e.job);
+      if (!state || state.seq !== e.seq) {
+        plan.handled.add(e);
+        continue;
       }
-    });
-    this.backlog = this.backlog.filter((e) => !handled.has(e));
-    for (const id of cancels) this.running.get(id)?.controller.abort(`replaced by a newer occurrence`);
-    for (const { occ, state } of toStart) this.launch(occ, state.row.spec, 1);
+      const outcome = this.claimOne(state, e, now, plan);
+      if (outcome === 'not-yet') continue;
+      plan.handled.add(e);
+      if (outcome && outcome.state === 'running') {
+        slots--;
+        plan.toStart.push({ occ: outcome, state });
+      }
+    }
+    return plan;
+  }
+
+  private applyClaims(plan: ClaimPlan): void {
+    this.backlog = this.backlog.filter((e) => !plan.handled.has(e));
+    for (const [event, text] of plan.logs) this.log(event, text);
+    for (const id of plan.replaced) this.waiting.delete(id);
+    for (const w of plan.queued) this.waiting.set(w.id, w);
+    for (const id of plan.cancels) this.running.get(id)?.controller.abort(`replaced by a newer occurrence`);
+    for (const { occ, state } of plan.toStart) this.launch(occ, state.row.spec, 1);
   }
 
   /**
    * Claims one firing under its key; returns the row if this daemon won it, undefined if
-   * another process owns it, 'no-slot' if it would run but no slot is free, or 'not-yet'
-   * if it is claimed ahead of time but overlap must be judged at its due time.
+   * another process owns it, or 'not-yet' if it is claimed ahead of time but overlap must
+   * be judged at its due time.
    */
-  private claimOne(
-    state: JobState,
-    f: Firing,
-    origin: 'schedule' | 'catchup',
-    slotFree: boolean,
-    now: number,
-    cancels: number[],
-  ): OccurrenceRow | undefined | 'no-slot' | 'not-yet' {
+  private claimOne(state: JobState, f: Firing, now: number, plan: ClaimPlan): OccurrenceRow | undefined | 'not-yet' {
     const { row } = state;
     const spec = row.spec;
     // Lost to another daemon already: one primary-key lookup, nothing more.
@@ -459,7 +498,7 @@ export class Daemon {
       key: f.key,
       scheduledAt: f.scheduledAt,
       fireAt: f.fireAt,
-      origin,
+      origin: 'schedule' as const,
       delivery: spec.delivery,
       jobVersion: row.version,
       leaseOwner: this.id,
@@ -469,25 +508,24 @@ export class Daemon {
     let occ: OccurrenceRow | undefined;
     if (active.length > 0 && spec.overlap === 'skip') {
       occ = this.store.occurrences.claim({ ...base, state: 'skipped', reason: `occurrence #${active[0].id} was still ${active[0].state} (overlap: skip)` });
-      if (occ) this.log('skipped', `${row.name} #${occ.id} ${iso(f.scheduledAt)}: previous occurrence #${active[0].id} still ${active[0].state}`);
+      if (occ) plan.logs.push(['skipped', `${row.name} #${occ.id} ${iso(f.scheduledAt)}: previous occurrence #${active[0].id} still ${active[0].state}`]);
     } else if (active.length > 0 && spec.overlap === 'queue') {
       occ = this.store.occurrences.claim({ ...base, state: 'pending', reason: `queued behind occurrence #${active[0].id}` });
       if (occ) {
-        this.waiting.set(occ.id, { id: occ.id, job: row.name, at: f.fireAt, scheduledAt: f.scheduledAt });
-        this.log('queued', `${row.name} #${occ.id} ${iso(f.scheduledAt)}: behind occurrence #${active[0].id}`);
+        plan.queued.push({ id: occ.id, job: row.name, at: f.fireAt, scheduledAt: f.scheduledAt });
+        plan.logs.push(['queued', `${row.name} #${occ.id} ${iso(f.scheduledAt)}: behind occurrence #${active[0].id}`]);
       }
     } else {
-      if (!slotFree) return 'no-slot';
       for (const a of active) {
         // overlap: replace
         if (a.state === 'running') {
           this.store.occurrences.requestCancel(a.id, `replaced by ${f.key}`);
-          cancels.push(a.id);
+          plan.cancels.push(a.id);
         } else {
           this.store.occurrences.finish(a.id, 'failed', `replaced by ${f.key} before it ran again`, now);
-          this.waiting.delete(a.id);
+          plan.replaced.push(a.id);
         }
-        this.log('replaced', `${row.name} #${a.id} is being stopped: replaced by the firing at ${iso(f.scheduledAt)}`);
+        plan.logs.push(['replaced', `${row.name} #${a.id} is being stopped: replaced by the firing at ${iso(f.scheduledAt)}`]);
       }
       occ = this.store.occurrences.claim({ ...base, state: 'running', startsAt: Math.max(now, f.fireAt) });
     }
