@@ -101,12 +101,12 @@ test(
     const at = applyBurst(sb);
     const store = Store.open(sb.db, { busyTimeoutMs: 5_000 });
     try {
-      // The third claim fails after its occurrence row and attempt are written (noting the
-      // job's next firing comes last). Were that not undone, the firing would stay claimed and
+      // The third claim fails after its occurrence row and attempt are written (moving the
+      // job's cursor comes last). Were that not undone, the firing would stay claimed and
       // running with no target, and never run.
       let advances = 0;
-      const advance = store.jobs.rememberNext.bind(store.jobs);
-      store.jobs.rememberNext = (...args) => {
+      const advance = store.jobs.advance.bind(store.jobs);
+      store.jobs.advance = (...args) => {
         if (++advances === 3) throw Object.assign(new Error('disk I/O error (injected)'), { code: 'SQLITE_IOERR' });
         return advance(...args);
       };

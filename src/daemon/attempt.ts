@@ -70,7 +70,7 @@ export interface Outcome {
 function recordOne(deps: AttemptDeps, { occ, spec, n, result }: Outcome): Recorded {
   const { store } = deps;
   store.occurrences.finishAttempt(occ.id, n, result);
-  const current = store.occurrences.byId(occ.id);
+  const current = store.occurrences.standing(occ.id);
   if (!current || current.lease_owner !== deps.runnerId || current.state !== 'running') {
     return { kind: 'lost', reason: `the lease passed to ${current?.lease_owner ?? 'nobody'}` };
   }
@@ -81,7 +81,9 @@ function recordOne(deps: AttemptDeps, { occ, spec, n, result }: Outcome): Record
     store.occurrences.finish(occ.id, 'failed', reason, now);
     return { kind: 'failed', reason };
   }
-  const next = afterAttempt(spec, result, failuresSince(store, occ.id), deps.random);
+  // Past failures matter only to a failure (a retry or not): a success skips the query.
+  const failures = result.outcome === 'succeeded' ? 0 : failuresSince(store, occ.id);
+  const next = afterAttempt(spec, result, failures, deps.random);
   if (next.kind === 'succeeded') store.occurrences.finish(occ.id, 'succeeded', null, now);
   else if (next.kind === 'failed') store.occurrences.finish(occ.id, 'failed', next.reason, now);
   else store.occurrences.waitForRetry(occ.id, now + next.delayMs, next.reason);

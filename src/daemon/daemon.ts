@@ -481,8 +481,8 @@ export class Daemon {
   private claimOne(state: JobState, f: Firing, now: number, plan: ClaimPlan): OccurrenceRow | undefined | 'not-yet' {
     const { row } = state;
     const spec = row.spec;
-    // Lost to another daemon already: one primary-key lookup, nothing more.
-    if (this.store.occurrences.byKey(f.key)) return undefined;
+    // Lost to another daemon already: one index probe, nothing more.
+    if (this.store.occurrences.taken(f.key)) return undefined;
     // "Still running": a running target, or one waiting to retry. Queued or caught-up
     // occurrences that have not started do not make a new firing overlap.
     const active =
@@ -529,9 +529,8 @@ export class Daemon {
       }
       occ = this.store.occurrences.claim({ ...base, state: 'running', startsAt: Math.max(now, f.fireAt) });
     }
-    this.store.jobs.advanceCursor(row.name, f.scheduledAt);
-    // For `tock list`: the firing after this one, in the same commit (no schedule work for it).
-    this.store.jobs.rememberNext(row.name, row.version, f.scheduledAt, state.compiled.next(f.scheduledAt));
+    // With the cursor, for `tock list`: the firing after this one (no schedule work for it).
+    this.store.jobs.advance(row.name, row.version, f.scheduledAt, state.compiled.next(f.scheduledAt));
     if (spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
     return occ;
   }
@@ -564,8 +563,7 @@ export class Daemon {
         this.waiting.set(occ.id, { id: occ.id, job: row.name, at: now, scheduledAt: f.scheduledAt });
       }
       const last = missed[missed.length - 1].scheduledAt;
-      this.store.jobs.advanceCursor(row.name, last);
-      this.store.jobs.rememberNext(row.name, row.version, last, state.compiled.next(last));
+      this.store.jobs.advance(row.name, row.version, last, state.compiled.next(last));
       if (row.spec.schedule.kind === 'at') this.store.jobs.markDone(row.name, now);
     });
     const only = more ? '+ (only the latest are recorded)' : '';

@@ -137,9 +137,21 @@ export class JobsSql {
     return info.changes === 1;
   }
 
-  /** Records that every scheduled instant up to `at` is handled. Does not wake other daemons. */
-  advanceCursor(name: string, at: number): void {
-    this.s.get('UPDATE jobs SET cursor_at = ? WHERE name = ? AND cursor_at < ?').run(at, name, at);
+  /**
+   * Records that every scheduled instant up to `at` is handled and, if the job is still at
+   * `version`, that its next firing after `at` is `next` (null: none). One statement: it
+   * runs for every claimed firing, with the write lock held. Does not wake other daemons.
+   */
+  advance(name: string, version: number, at: number, next: number | null): void {
+    this.s
+      .get(
+        `UPDATE jobs SET cursor_at = MAX(cursor_at, @at),
+           next_after = CASE WHEN version = @version THEN @at ELSE next_after END,
+           next_at = CASE WHEN version = @version THEN @next ELSE next_at END,
+           next_version = CASE WHEN version = @version THEN @version ELSE next_version END
+         WHERE name = @name`,
+      )
+      .run({ name, version, at, next });
   }
 
   /** Remembers that, for this version of the job, the first firing after `after` is `at` (null: none). */
