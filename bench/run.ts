@@ -2,7 +2,7 @@
 // a temp directory, targets on 127.0.0.1) and prints each figure beside a limit or a
 // baseline measured in the same run. Writes bench/RESULTS.md after a full run.
 //
-//   npm run bench                      full sizes (about 15 minutes)
+//   npm run bench                      full sizes (about 10 minutes)
 //   npm run bench -- --quick           smaller sizes (a few minutes); prints only
 //   options: --only precision,throughput,scale,daemons,startup
 //            --profile   also CPU-profile the daemon and the slow commands (notes in the output)
@@ -32,14 +32,15 @@ const SIZES = {
   quick: {
     precision: { jobs: 2_000, perSecond: 200, durationS: 15, warmupS: 3 },
     throughput: { concurrencies: [4, 16, 64], httpJobs: 1_500, shellJobs: 500, baselineMs: 1_500, historyJobs: 500, historyPerJob: 200 },
-    daemons: { jobs: 1_500, counts: [1, 2, 4] },
+    daemons: { jobs: 1_500, counts: [1, 2, 4], concurrency: 0 },
     scale: { jobs: 10_000, historyRows: 100_000, idleS: 20, settleS: 10, cliRuns: 3 },
     startupRuns: 10,
   },
   full: {
     precision: { jobs: 10_000, perSecond: 200, durationS: 70, warmupS: 5 },
     throughput: { concurrencies: [1, 4, 16, 64], httpJobs: 5_000, shellJobs: 2_000, baselineMs: 3_000, historyJobs: 1_000, historyPerJob: 1_000 },
-    daemons: { jobs: 5_000, counts: [1, 2, 4] },
+    // concurrency 0: the best HTTP concurrency of the throughput section (16 if it did not run)
+    daemons: { jobs: 20_000, counts: [1, 2, 4], concurrency: 0 },
     scale: { jobs: 100_000, historyRows: 1_000_000, idleS: 60, settleS: 30, cliRuns: 5 },
     startupRuns: 20,
   },
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       concurrency = r.bestHttpConcurrency;
       return r;
     });
-    await run('daemons', () => daemons({ ...size.daemons, concurrency }));
+    await run('daemons', () => daemons({ ...size.daemons, concurrency: size.daemons.concurrency || concurrency }));
     await run('scale', () => scale({ ...size.scale, profile }));
   } finally {
     if (!values.keep) cleanupSandboxes();
