@@ -84,11 +84,12 @@ test(
       };
       await runBurst(store, at, () => (counting = true));
       assertEachRanOnce(store);
-      // Separately, a claim and a result per firing would be 2 x JOBS commits. Together:
+      // Separately, a claim and a result per firing would be 2 x JOBS + 1 commits. Together:
       // the first claim, then one per result (the last carrying no claim), plus a few of
-      // the daemon's own (a heartbeat every 2 s, the runner row at stop).
+      // the daemon's own (a heartbeat every 2 s while busy, the runner row at stop): 22
+      // here, so the bound leaves room for a slow machine's extra heartbeats.
       assert.ok(writes >= JOBS, `${writes} write transactions: at least one per result`);
-      assert.ok(writes <= JOBS + 5, `${writes} write transactions for ${JOBS} firings at concurrency 1 (separately: ${2 * JOBS})`);
+      assert.ok(writes <= 1.5 * JOBS, `${writes} write transactions for ${JOBS} firings at concurrency 1 (separately: ${2 * JOBS + 1})`);
     } finally {
       store.close();
     }
