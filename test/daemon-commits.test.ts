@@ -5,26 +5,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Daemon } from '../src/daemon/daemon.js';
 import type { LogEvent } from '../src/daemon/log.js';
 import { Store } from '../src/store/index.js';
-import { tock, waitFor, withSandbox, type Sandbox } from './helpers/cli.js';
+import { applyBurst } from '../bench/lib/burst.js';
+import { waitFor, withSandbox, type Sandbox } from './helpers/cli.js';
 
 const JOBS = 20;
 
-/** JOBS shell jobs whose first firing is the same whole second, ~1.5 s ahead. */
-function applyBurst(sb: Sandbox): number {
-  const at = Math.ceil((Date.now() + 1_500) / 1000) * 1000;
-  const start = new Date(at).toISOString();
-  const jobs = Array.from({ length: JOBS }, (_, i) => `  - { name: j${String(i).padStart(2, '0')}, every: 1h, start: "${start}", shell: "true" }`);
-  const file = path.join(sb.dir, 'jobs.yaml');
-  fs.writeFileSync(file, `jobs:\n${jobs.join('\n')}\n`);
-  const r = tock(sb, ['apply', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return at;
-}
+/** JOBS `true` shell jobs whose first firing is the same whole second, ~1.5 s ahead. */
+const applyJobs = (sb: Sandbox) => applyBurst(sb, { n: JOBS, kind: 'shell', leadMs: 1_500 });
 
 /**
  * Runs a daemon at concurrency 1 until every firing of the burst has finished. `started`
@@ -72,7 +62,7 @@ function assertEachRanOnce(store: Store): void {
 test(
   `at concurrency 1, ${JOBS} firings due at once cost about one commit each: the result and the next claim share one`,
   withSandbox(async (sb) => {
-    const at = applyBurst(sb);
+    const at = applyJobs(sb);
     const store = Store.open(sb.db, { busyTimeoutMs: 5_000 });
     try {
       let writes = 0;
@@ -99,7 +89,7 @@ test(
 test(
   'a claim that fails inside a result\'s transaction is undone alone: the result stands, the firing is claimed again and runs once',
   withSandbox(async (sb) => {
-    const at = applyBurst(sb);
+    const at = applyJobs(sb);
     const store = Store.open(sb.db, { busyTimeoutMs: 5_000 });
     try {
       // The third claim fails after its occurrence row and attempt are written (moving the

@@ -65,21 +65,22 @@ export async function runBurst(
   const procs = Array.from({ length: o.daemons }, (_, i) =>
     startDaemon(stores[i % stores.length], { concurrency: o.concurrency, name: `daemon-${i}`, profileDir: o.profileDir }),
   );
-  const finished = () => stores.reduce((sum, s) => sum + finishedCount(s.db), 0);
-  const before = finished();
-  const counts = () => stores.map((s) => countsByState(s.db));
-  const succeededBefore = counts().reduce((sum, c) => sum + (c.succeeded ?? 0), 0);
+  // Occurrences by state, summed over the stores.
+  const total = (of: (c: Record<string, number>) => number) => stores.reduce((sum, s) => sum + of(countsByState(s.db)), 0);
+  const succeededOf = (c: Record<string, number>) => c.succeeded ?? 0;
+  const before = total(finishedOf);
+  const succeededBefore = total(succeededOf);
   await sleep(o.at - wallNow());
   const until = wallNow() + o.timeoutMs;
   while (wallNow() < until) {
-    if (finished() >= before + o.n) break;
+    if (total(finishedOf) >= before + o.n) break;
     await sleep(250);
   }
   await Promise.all(procs.map((p) => p.stop()));
   const done = procs.flatMap((p) => readLog(p.log).filter((l) => l.event === 'succeeded' || l.event === 'failed'));
   const times = done.map((l) => l.at);
   const last = Math.max(...times);
-  const succeeded = counts().reduce((sum, c) => sum + (c.succeeded ?? 0), 0) - succeededBefore;
+  const succeeded = total(succeededOf) - succeededBefore;
   return {
     procs,
     result: {
@@ -103,10 +104,6 @@ export function duplicates(arrivals: Arrival[]): number {
     keys.add(a.key);
   }
   return extra;
-}
-
-function finishedCount(db: string): number {
-  return finishedOf(countsByState(db));
 }
 
 function finishedOf(c: Record<string, number>): number {
