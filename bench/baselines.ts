@@ -1,8 +1,11 @@
 // The raw rates tock's throughput is held against, measured in the same run on the same
-// machine: Node's fetch against the same local server, `sh -c true` spawned by Node, and
-// the store's own claim-and-record transactions with tock's durability settings.
+// machine: Node's fetch against the same local server (the baseline the issue names), and
+// node:http with a keep-alive agent (the client tock itself uses since fetch was dropped),
+// `sh -c true` spawned by Node, and the store's own claim-and-record transactions with
+// tock's durability settings.
 
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { Store } from '../src/store/index.js';
 import { VERSION } from '../src/types.js';
@@ -31,6 +34,31 @@ export function fetchRate(url: string, concurrency: number, ms: number): Promise
     });
     await res.arrayBuffer();
   });
+}
+
+/** The same GETs through node:http with a keep-alive agent, body read to the end. */
+export async function nodeHttpRate(url: string, concurrency: number, ms: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true });
+  let n = 0;
+  try {
+    return await lanes(
+      concurrency,
+      ms,
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const headers = { 'Idempotency-Key': `baseline@${n++}`, 'User-Agent': `tock/${VERSION}`, accept: '*/*' };
+          const req = http.request(url, { agent, headers }, (res) => {
+            res.on('data', () => {});
+            res.once('end', resolve);
+            res.once('error', reject);
+          });
+          req.once('error', reject);
+          req.end();
+        }),
+    );
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** `/bin/sh -c true`, waiting for it to exit. */

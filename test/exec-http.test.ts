@@ -1,10 +1,15 @@
 import { test, before, after as afterAll } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute } from '../src/exec/index.js';
 import { parseRetryAfter, runHttp } from '../src/exec/http.js';
 import { VERSION, type HttpTarget } from '../src/types.js';
-import { MB, context, deadPort, measureRss, startServer, type TestServer } from './helpers/exec-fixtures.js';
+import { MB, context, deadPort, measureRss, startServer, tempDir, type TestServer } from './helpers/exec-fixtures.js';
 
 interface Seen {
   method: string;
@@ -253,4 +258,125 @@ test('execute dispatches to the HTTP executor', async () => {
   const r = await execute(get('/ok'), context(), never);
   assert.equal(r.outcome, 'succeeded');
   assert.equal(r.output, 'all good');
+});
+
+routes.set('/see-other', (_req, res) => res.writeHead(303, { location: '/ok' }).end());
+routes.set('/found', (_req, res) => res.writeHead(302, { location: '/ok' }).end());
+routes.set('/temporary', (_req, res) => res.writeHead(307, { location: '/ok' }).end());
+
+test('a redirect turns a POST into a GET without its body as fetch does (303, 301, 302), not 307', async () => {
+  for (const [path, method, body] of [['/see-other', 'GET', ''], ['/found', 'GET', ''], ['/moved', 'GET', ''], ['/temporary', 'POST', 'payload']] as const) {
+    seen.length = 0;
+    const r = await runHttp(get(path, { method: 'POST', body: 'payload', headers: { 'Content-Type': 'application/json' } }), context(), never);
+    assert.equal(r.outcome, 'succeeded', path);
+    assert.deepEqual(seen.map((s) => s.method), ['POST', method], path);
+    assert.equal(seen[1].body, body, path);
+    assert.equal(seen[1].headers['content-type'], body ? 'application/json' : undefined, path);
+    assert.equal(seen[1].headers['idempotency-key'], 'nightly-report@2025-03-01T02:30:00.000Z', path);
+  }
+});
+
+test('credentials do not follow a redirect to another origin; tock headers do', async () => {
+  const other = await startServer((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: '' });
+    res.end('elsewhere');
+  });
+  routes.set('/away', (_req, res) => res.writeHead(302, { location: `${other.url}/there` }).end());
+  try {
+    seen.length = 0;
+    const r = await runHttp(get('/away', { headers: { Authorization: 'Bearer secret', Cookie: 'a=1', 'X-Custom': 'kept' } }), context(), never);
+    assert.equal(r.outcome, 'succeeded');
+    assert.equal(r.output, 'elsewhere');
+    const [first, second] = seen;
+    assert.equal(first.headers['authorization'], 'Bearer secret');
+    assert.equal(second.url, '/there');
+    assert.equal(second.headers['authorization'], undefined);
+    assert.equal(second.headers['cookie'], undefined);
+    assert.equal(second.headers['x-custom'], 'kept');
+    assert.equal(second.headers['idempotency-key'], 'nightly-report@2025-03-01T02:30:00.000Z');
+  } finally {
+    await other.close();
+  }
+});
+
+test('a body without a content type is sent as text/plain, with a content length, as fetch sent it', async () => {
+  seen.length = 0;
+  const r = await runHttp(get('/ok', { method: 'PUT', body: 'héllo' }), context(), never);
+  assert.equal(r.outcome, 'succeeded');
+  assert.equal(seen[0].method, 'PUT');
+  assert.equal(seen[0].body, 'héllo');
+  assert.equal(seen[0].headers['content-type'], 'text/plain;charset=UTF-8');
+  assert.equal(seen[0].headers['content-length'], String(Buffer.byteLength('héllo')));
+  assert.equal(seen[0].headers['accept'], '*/*');
+});
+
+test('a kept-alive connection the server drops as it is reused is retried once on a new one', async () => {
+  // Each connection serves one request; a second one on it is dropped unanswered, as a
+  // server closing an idle connection just as the client reuses it would.
+  const perSocket = new Map<unknown, number>();
+  let requests = 0;
+  const flaky = await startServer((req, res) => {
+    requests++;
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    if (n > 1) return req.socket.destroy();
+    res.end('fine');
+  });
+  try {
+    const target = get('/', { url: `${flaky.url}/` });
+    const first = await runHttp(target, context(), never);
+    const second = await runHttp(target, context(), never);
+    assert.equal(first.outcome, 'succeeded');
+    assert.equal(second.outcome, 'succeeded', second.error);
+    assert.equal(second.output, 'fine');
+    assert.equal(requests, 3); // the dropped one, and its retry on a new connection
+    assert.equal(perSocket.size, 2);
+  } finally {
+    await flaky.close();
+  }
+});
+
+test('a connection closed in the middle of the body fails, retryable, keeping what arrived', async () => {
+  routes.set('/cut', (_req, res) => {
+    res.writeHead(200, { 'content-length': '1000' });
+    res.write('partial');
+    setTimeout(() => res.socket?.destroy(), 50);
+  });
+  const r = await runHttp(get('/cut'), context(), never);
+  assert.equal(r.outcome, 'failed');
+  assert.equal(r.retryable, true);
+  assert.equal(r.httpStatus, 200);
+  assert.match(r.error!, /^connection reset \(ECONNRESET\)/);
+  assert.equal(r.output, 'partial');
+});
+
+const openssl = spawnSync('openssl', ['version']).status === 0;
+
+test('https is spoken; a certificate the machine does not trust fails the attempt, retryable', { skip: !openssl && 'no openssl to make a certificate' }, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    let served = 0;
+    const tls = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (_req, res) => {
+      served++;
+      res.end('secret');
+    });
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const r = await runHttp(get('/', { url: `https://127.0.0.1:${port}/` }), context(), never);
+      assert.equal(r.outcome, 'failed');
+      assert.equal(r.retryable, true);
+      assert.match(r.error!, /self[- ]signed certificate/);
+      assert.equal(served, 0);
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((resolve) => tls.close(resolve));
+    }
+  } finally {
+    cleanup();
+  }
 });

@@ -131,7 +131,6 @@ export class Daemon {
   private pruning: { before: number; oldDone: boolean; after: string; jobsDone: boolean; total: number } | undefined;
   private errorDelay = 0;
   private reloadRequested = false;
-  private fetchWarm = false;
   private loopDone: Promise<void> | undefined;
 
   constructor(private readonly o: DaemonOptions) {
@@ -340,12 +339,6 @@ export class Daemon {
     }
     const state: JobState = { row, compiled, seq: ++this.seq };
     this.jobs.set(row.name, state);
-    if (!this.fetchWarm && row.spec.target.kind === 'http') {
-      // The first fetch of a process loads its HTTP client (50-120 ms): pay that now, not
-      // on the first firing of an HTTP job.
-      this.fetchWarm = true;
-      fetch('data:,').catch(() => {});
-    }
     if (row.paused || row.doneAt !== null) return;
     // Firings that came due while no daemon watched go to the catch-up policy.
     const missedUntil = Math.min(this.liveSince, now);

@@ -1,4 +1,4 @@
-// The HTTP executor: one fetch per attempt with tock's identity headers, a deadline that
+// The HTTP executor: one exchange per attempt with tock's identity headers, a deadline that
 // covers the whole exchange including the body, and a status -> retryable mapping.
 // Error lines name the URL as written in the job, never expanded, so secrets stay out of the store.
 
@@ -9,12 +9,7 @@ import { tryExpand } from './expand.js';
 import { TailBuffer } from './output.js';
 import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
 import { deadline } from './timer.js';
-
-interface Prepared {
-  url: string;
-  headers: Headers;
-  body?: string;
-}
+import { exchange, MAX_REDIRECTS, TooManyRedirects, type Head, type Request } from './exchange.js';
 
 export async function runHttp(target: HttpTarget, ctx: AttemptContext, signal: AbortSignal): Promise<AttemptResult> {
   const startedAt = Date.now();
@@ -23,16 +18,13 @@ export async function runHttp(target: HttpTarget, ctx: AttemptContext, signal: A
   const request = prepare(target, ctx);
   if ('error' in request) return finish(failed(request.error, false), output, startedAt);
   const limit = deadline(ctx.timeoutMs, signal);
-  let response: Response | undefined;
+  let head: Head | undefined;
   try {
-    const init = { method: target.method, headers: request.headers, body: request.body, signal: limit.signal };
-    response = await fetch(request.url, init);
-    await readBody(response, output, limit.signal);
-    return finish(verdictOfResponse(response, target, ctx), output, startedAt);
+    const final = await exchange(request, (chunk) => output.push(chunk), limit.signal, (h) => (head = h));
+    return finish(verdictOfResponse(final, target, ctx), output, startedAt);
   } catch (err) {
-    response?.body?.cancel().catch(() => {});
     const verdict = verdictOfError(err, ctx, signal, limit.timedOut());
-    if (response) verdict.httpStatus = response.status;
+    if (head) verdict.httpStatus = head.status;
     return finish(verdict, output, startedAt);
   } finally {
     limit.dispose();
@@ -40,7 +32,7 @@ export async function runHttp(target: HttpTarget, ctx: AttemptContext, signal: A
 }
 
 /** Expanded URL, headers and body, or the one-line reason the request cannot be made (never retried). */
-function prepare(target: HttpTarget, ctx: AttemptContext): Prepared | { error: string } {
+function prepare(target: HttpTarget, ctx: AttemptContext): Request | { error: string } {
   const url = tryExpand(target.url, ctx.env, 'the url');
   if ('error' in url) return url;
   const urlError = checkUrl(url.value, target.url);
@@ -56,11 +48,15 @@ function prepare(target: HttpTarget, ctx: AttemptContext): Prepared | { error: s
     }
   }
   setTockHeaders(headers, ctx);
-  if (target.body === undefined) return { url: url.value, headers };
+  // What fetch sent by default, kept so that targets see the same request as before.
+  if (!headers.has('accept')) headers.set('accept', '*/*');
+  const method = target.method.toUpperCase();
+  if (target.body === undefined) return { url: url.value, method, headers: Object.fromEntries(headers) };
   if (/^(GET|HEAD)$/i.test(target.method)) return { error: `a ${target.method} request cannot have a body` };
   const body = tryExpand(target.body, ctx.env, 'the body');
   if ('error' in body) return body;
-  return { url: url.value, headers, body: body.value };
+  if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+  return { url: url.value, method, headers: Object.fromEntries(headers), body: body.value };
 }
 
 function checkUrl(url: string, written: string): string | undefined {
@@ -83,25 +79,7 @@ function setTockHeaders(headers: Headers, ctx: AttemptContext): void {
   headers.set('X-Tock-Scheduled-At', new Date(ctx.scheduledAt).toISOString());
 }
 
-/** Streams the body into the tail buffer; an abort stops the read even if the stream ignores it. */
-async function readBody(response: Response, output: TailBuffer, signal: AbortSignal): Promise<void> {
-  if (!response.body) return;
-  const reader = response.body.getReader();
-  const onAbort = (): void => void reader.cancel().catch(() => {});
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      output.push(value);
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-  signal.throwIfAborted();
-}
-
-function verdictOfResponse(response: Response, target: HttpTarget, ctx: AttemptContext): Verdict {
+function verdictOfResponse(response: Head, target: HttpTarget, ctx: AttemptContext): Verdict {
   const status = response.status;
   const ok = target.expect ? target.expect.includes(status) : status >= 200 && status < 300;
   if (ok) return { outcome: 'succeeded', retryable: false, httpStatus: status };
@@ -111,7 +89,7 @@ function verdictOfResponse(response: Response, target: HttpTarget, ctx: AttemptC
   if (target.expect) error += `, expected ${target.expect.join(' or ')}`;
   if (!retryable) error += ' (not retried)';
   const verdict: Verdict = { outcome: 'failed', retryable, httpStatus: status, error };
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now(), ctx.maxRetryAfterMs);
+  const retryAfterMs = parseRetryAfter(response.headers['retry-after'] ?? null, Date.now(), ctx.maxRetryAfterMs);
   if (retryAfterMs !== undefined) verdict.retryAfterMs = retryAfterMs;
   return verdict;
 }
@@ -133,11 +111,9 @@ function retryAfterDelay(text: string, now: number): number | undefined {
 function verdictOfError(err: unknown, ctx: AttemptContext, signal: AbortSignal, timedOut: boolean): Verdict {
   if (timedOut) return { outcome: 'timeout', retryable: true, error: `timed out after ${formatDuration(ctx.timeoutMs)}` };
   if (signal.aborted) return cancelled(signal);
+  if (err instanceof TooManyRedirects) return failed(`too many redirects (more than ${MAX_REDIRECTS}; a redirect loop?)`, false);
   const cause = (err as { cause?: unknown } | undefined)?.cause ?? err;
-  const message = oneLine(errorMessage(cause));
-  if (message === 'redirect count exceeded') return failed('too many redirects (more than 20; a redirect loop?)', false);
-  if (message === 'bad port') return failed('the URL uses a port that fetch refuses (bad port)', false);
-  return failed(describeNetworkError(cause, message), true);
+  return failed(describeNetworkError(cause, oneLine(errorMessage(cause))), true);
 }
 
 interface NetError {
@@ -157,10 +133,6 @@ const NETWORK_ERRORS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   EPIPE: 'connection closed while sending',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-  UND_ERR_SOCKET: 'connection closed by the server',
-  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
-  UND_ERR_BODY_TIMEOUT: 'response body stalled',
 };
 
 /** `connection refused (ECONNREFUSED 127.0.0.1:8080)`; the first address when several were tried. */
