@@ -1,5 +1,6 @@
 // A binary min-heap: the daemon's timing structure, so finding the next due firing among
-// 100,000 jobs costs O(log n), not a scan.
+// 100,000 jobs costs O(log n), not a scan. Sifting moves a hole rather than swapping pairs:
+// a burst pops and pushes every job once per daemon.
 
 export class MinHeap<T> {
   private readonly items: T[] = [];
@@ -15,14 +16,16 @@ export class MinHeap<T> {
 
   push(item: T): void {
     const a = this.items;
+    const k = this.key(item);
+    let i = a.length;
     a.push(item);
-    let i = a.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.key(a[parent]) <= this.key(a[i])) break;
-      [a[parent], a[i]] = [a[i], a[parent]];
+      if (this.key(a[parent]) <= k) break;
+      a[i] = a[parent];
       i = parent;
     }
+    a[i] = item;
   }
 
   pop(): T | undefined {
@@ -30,19 +33,20 @@ export class MinHeap<T> {
     if (a.length === 0) return undefined;
     const top = a[0];
     const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
+    const n = a.length;
+    if (n > 0) {
+      const k = this.key(last);
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && this.key(a[l]) < this.key(a[m])) m = l;
-        if (r < a.length && this.key(a[r]) < this.key(a[m])) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
+        const m = r < n && this.key(a[r]) < this.key(a[l]) ? r : l;
+        if (this.key(a[m]) >= k) break;
+        a[i] = a[m];
         i = m;
       }
+      a[i] = last;
     }
     return top;
   }
