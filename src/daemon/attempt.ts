@@ -100,20 +100,27 @@ export type Alongside = (batch: Outcome[]) => (() => void) | undefined;
 
 /**
  * Records several outcomes in one transaction: one synchronous commit for all of them.
- * A busy or full store is retried until the write lands: a result is never dropped.
+ * `more`, if given, is asked once the write lock is taken for outcomes that arrived while
+ * waiting for it, and they ride in the same commit. A busy or full store is retried until
+ * the write lands: a result is never dropped. Results come in the order of the outcomes.
  */
 export async function recordMany(
   deps: AttemptDeps,
-  batch: Outcome[],
+  first: Outcome[],
   stopping: () => boolean = () => false,
   alongside?: Alongside,
+  more: () => Outcome[] = () => [],
 ): Promise<Recorded[]> {
   const { store } = deps;
   faultPoint('before-record'); // test-only: the target has ended, its result is not yet written
+  let batch = first;
   for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
     let committed: { recorded: Recorded[]; after?: () => void };
     try {
-      committed = store.writeRaw(() => ({ recorded: batch.map((o) => recordOne(deps, o)), after: alongside?.(batch) }));
+      committed = await store.writeWhenFree(() => {
+        batch = batch.concat(more());
+        return { recorded: batch.map((o) => recordOne(deps, o)), after: alongside?.(batch) };
+      });
     } catch (err) {
       // The store's own words (locked, read-only, full), not SQLite's bare "disk I/O error".
       if (!isTransientStoreError(err) || (stopping() && wait >= 5_000)) throw storeFailure(err, store.file);
@@ -169,13 +176,20 @@ export class Recorder {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue;
+      let taken = this.queue;
       this.queue = [];
+      // Results that arrive while the write lock is busy join this batch when it is taken.
+      const more = () => {
+        const arrived = this.queue;
+        this.queue = [];
+        taken = taken.concat(arrived);
+        return arrived.map((b) => b.outcome);
+      };
       try {
-        const recorded = await recordMany(this.deps, batch.map((b) => b.outcome), this.stopping, this.alongside);
-        batch.forEach((b, i) => b.resolve(recorded[i]));
+        const recorded = await recordMany(this.deps, taken.map((b) => b.outcome), this.stopping, this.alongside, more);
+        taken.forEach((b, i) => b.resolve(recorded[i]));
       } catch (err) {
-        for (const b of batch) b.reject(err);
+        for (const b of taken) b.reject(err);
       }
     }
     this.flushing = false;

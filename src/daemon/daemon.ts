@@ -382,8 +382,8 @@ export class Daemon {
   }
 
   private pushFiring(state: JobState, scheduledAt: number): void {
-    const f = firing(state.row.name, state.row.spec.jitterMs, scheduledAt);
-    this.heap.push({ ...f, job: state.row.name, seq: state.seq });
+    const { key, fireAt } = firing(state.row.name, state.row.spec.jitterMs, scheduledAt);
+    this.heap.push({ scheduledAt, fireAt, key, job: state.row.name, seq: state.seq });
   }
 
   /** Pops every firing due by `until` into the backlog, pushing each job's following one. */

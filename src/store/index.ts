@@ -60,6 +60,28 @@ export class Store {
   writeRaw<T>(fn: () => T): T {
     if (this.db.inTransaction) return this.db.transaction(fn)();
     this.beginImmediate();
+    return this.inBegun(fn);
+  }
+
+  /**
+   * As writeRaw, but a busy write lock is waited for on the event loop, not by stopping the
+   * thread: a daemon keeps reading its targets' results meanwhile, and `fn`, run once the
+   * lock is taken, writes all that arrived (several daemons on one store take turns with
+   * fewer, larger transactions). Throws SQLite's SQLITE_BUSY once the busy timeout passes.
+   */
+  async writeWhenFree<T>(fn: () => T): Promise<T> {
+    const deadline = performance.now() + this.busyTimeoutMs;
+    for (let tries = 0; !this.db.inTransaction; tries++) {
+      if (this.tryBegin(performance.now() >= deadline)) return this.inBegun(fn);
+      // The holder commits within a millisecond or two: look again after this turn's I/O,
+      // then every millisecond.
+      await new Promise((resolve) => (tries < 2 ? setImmediate(resolve) : setTimeout(resolve, 1)));
+    }
+    return this.db.transaction(fn)(); // inside another's transaction: a savepoint, as writeRaw
+  }
+
+  /** Runs fn in the transaction just begun, and commits; rolls back if fn throws. */
+  private inBegun<T>(fn: () => T): T {
     let result: T;
     try {
       result = fn();
@@ -71,6 +93,28 @@ export class Store {
     return result;
   }
 
+  /** One try at BEGIN IMMEDIATE: false if another holds the lock, or its SQLITE_BUSY if `last`. */
+  private tryBegin(last: boolean): boolean {
+    this.waitForLock(false);
+    try {
+      this.statements.get('BEGIN IMMEDIATE').run();
+      return true;
+    } catch (err) {
+      if (last || !String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw err;
+      return false;
+    } finally {
+      this.waitForLock(true);
+    }
+  }
+
+  /**
+   * SQLite's own wait for the lock on (reads) or off (BEGIN IMMEDIATE, waited for here),
+   * through prepared statements: db.pragma() compiles its statement on every call.
+   */
+  private waitForLock(on: boolean): void {
+    this.statements.get(`PRAGMA busy_timeout = ${on ? this.busyTimeoutMs : 0}`).get();
+  }
+
   /**
    * Takes the write lock, waiting up to the busy timeout. SQLite's own wait sleeps 1, 2, 5,
    * 10, 15, 20, 25... ms between tries, while another writer holds the lock for about one
@@ -80,7 +124,7 @@ export class Store {
    */
   private beginImmediate(): void {
     const begin = this.statements.get('BEGIN IMMEDIATE');
-    this.db.pragma('busy_timeout = 0');
+    this.waitForLock(false);
     try {
       const deadline = performance.now() + this.busyTimeoutMs;
       for (let pause = 0.05; ; pause = Math.min(pause * 1.5, 2)) {
@@ -94,7 +138,7 @@ export class Store {
         Atomics.wait(PAUSE, 0, 0, pause);
       }
     } finally {
-      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      this.waitForLock(true);
     }
   }
 
