@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute } from '../src/exec/index.js';
 import { parseRetryAfter, runHttp } from '../src/exec/http.js';
+import { IDLE_MS } from '../src/exec/exchange.js';
 import { VERSION, type HttpTarget } from '../src/types.js';
 import { MB, context, deadPort, measureRss, startServer, tempDir, type TestServer } from './helpers/exec-fixtures.js';
 
@@ -379,4 +380,12 @@ test('https is spoken; a certificate the machine does not trust fails the attemp
   } finally {
     cleanup();
   }
+});
+
+test('a target slower to answer than the idle limit of kept-alive connections still succeeds', async () => {
+  // The agent closes connections idle for IDLE_MS; one waiting for its answer is not idle.
+  routes.set('/slow', (_req, res) => setTimeout(() => res.end('late but fine'), IDLE_MS + 500));
+  const r = await runHttp(get('/slow'), context({ timeoutMs: IDLE_MS + 5_000 }), never);
+  assert.equal(r.outcome, 'succeeded', r.error);
+  assert.equal(r.output, 'late but fine');
 });

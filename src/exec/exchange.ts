@@ -11,7 +11,7 @@ import https from 'node:https';
 /** As fetch: the 21st redirect in a row is an error. */
 export const MAX_REDIRECTS = 20;
 /** Idle keep-alive connections close after this, before a server's usual 5 s closes them under us. */
-const IDLE_MS = 4_000;
+export const IDLE_MS = 4_000;
 
 export interface Request {
   url: string;
