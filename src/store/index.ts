@@ -15,6 +15,8 @@ export type { RunnerRow } from './runners.js';
 
 /** Something to wait on between tries for the write lock: Atomics.wait sleeps the thread. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+/** How long writeWhenFree waits for a busy lock on the event loop before blocking for it. */
+const LOOP_WAIT_MS = 20;
 
 export class Store {
   readonly jobs: JobsSql;
@@ -70,9 +72,12 @@ export class Store {
    * fewer, larger transactions). Throws SQLite's SQLITE_BUSY once the busy timeout passes.
    */
   async writeWhenFree<T>(fn: () => T): Promise<T> {
-    const deadline = performance.now() + this.busyTimeoutMs;
+    const started = performance.now();
     for (let tries = 0; !this.db.inTransaction; tries++) {
-      if (this.tryBegin(performance.now() >= deadline)) return this.inBegun(fn);
+      // Past LOOP_WAIT_MS, wait as every other writer does (beginImmediate's short steps):
+      // a poller that looks once a millisecond must not be starved by ones that look more often.
+      if (performance.now() - started >= LOOP_WAIT_MS) return this.writeRaw(fn);
+      if (this.tryBegin(false)) return this.inBegun(fn);
       // The holder commits within a millisecond or two: look again after this turn's I/O,
       // then every millisecond.
       await new Promise((resolve) => (tries < 2 ? setImmediate(resolve) : setTimeout(resolve, 1)));
