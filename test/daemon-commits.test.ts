@@ -75,12 +75,12 @@ test(
         return writeRaw(fn);
       };
       const writeWhenFree = store.writeWhenFree.bind(store);
-      store.writeWhenFree = <T>(fn: () => T): Promise<T> => {
+      store.writeWhenFree = <T>(fn: () => T, committed?: (result: T) => void): Promise<T> => {
         const nested = store.db.inTransaction;
         return writeWhenFree(() => {
           if (counting && !nested) writes++; // fn runs once per transaction it begins
           return fn();
-        });
+        }, committed);
       };
       await runBurst(store, at, () => (counting = true));
       assertEachRanOnce(store);

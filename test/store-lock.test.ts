@@ -97,3 +97,31 @@ test(
     }
   }),
 );
+
+test(
+  '`committed` runs right after the commit, before the promise settles, on the waiting path too',
+  withSandbox(async (sb) => {
+    const holder = Store.open(sb.db, { busyTimeoutMs: 5_000 });
+    const waiter = Store.open(sb.db, { busyTimeoutMs: 5_000 });
+    try {
+      const order: string[] = [];
+      holder.db.exec('BEGIN IMMEDIATE');
+      setTimeout(() => holder.db.exec('COMMIT'), 10);
+      const written = waiter.writeWhenFree(
+        () => waiter.runners.register(runner('waiter')),
+        () => {
+          assert.equal(waiter.db.inTransaction, false);
+          assert.equal(count(holder), 1, 'visible to another connection: committed');
+          order.push('committed');
+        },
+      );
+      void written.then(() => order.push('settled'));
+      await written;
+      await Promise.resolve();
+      assert.deepEqual(order, ['committed', 'settled']);
+    } finally {
+      holder.close();
+      waiter.close();
+    }
+  }),
+);

@@ -114,27 +114,29 @@ export async function recordMany(
   const { store } = deps;
   faultPoint('before-record'); // test-only: the target has ended, its result is not yet written
   let batch = first;
-  for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
-    let committed: { recorded: Recorded[]; after?: () => void };
+  // After the commit and before anything else of this process runs: the claims riding
+  // along are applied to the daemon against the backlog they were planned on.
+  const afterCommit = ({ after }: { after?: () => void }): void => {
     try {
-      committed = await store.writeWhenFree(() => {
+      after?.();
+    } catch (err) {
+      deps.log('error', `after recording ${batch.length} result(s): ${(err as Error).message}`); // the results stand
+    }
+  };
+  for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      const committed = await store.writeWhenFree(() => {
         batch = batch.concat(more());
         return { recorded: batch.map((o) => recordOne(deps, o)), after: alongside?.(batch) };
-      });
+      }, afterCommit);
+      return committed.recorded;
     } catch (err) {
       // The store's own words (locked, read-only, full), not SQLite's bare "disk I/O error".
       if (!isTransientStoreError(err) || (stopping() && wait >= 5_000)) throw storeFailure(err, store.file);
       const which = batch.map((o) => `#${o.occ.id} ${o.occ.job}`).join(', ');
       deps.log('error', `recording ${which}: ${storeFailure(err, store.file).message}; retrying in ${wait} ms`);
       await delay(wait);
-      continue;
     }
-    try {
-      committed.after?.();
-    } catch (err) {
-      deps.log('error', `after recording ${batch.length} result(s): ${(err as Error).message}`); // the results stand
-    }
-    return committed.recorded;
   }
 }
 

@@ -70,19 +70,27 @@ export class Store {
    * thread: a daemon keeps reading its targets' results meanwhile, and `fn`, run once the
    * lock is taken, writes all that arrived (several daemons on one store take turns with
    * fewer, larger transactions). Throws SQLite's SQLITE_BUSY once the busy timeout passes.
+   * `committed` runs synchronously right after the commit, before anything else of this
+   * process can (awaiting the returned promise lets other callbacks run first); it must not
+   * throw, since its caller would take the committed write for a failed one.
    */
-  async writeWhenFree<T>(fn: () => T): Promise<T> {
+  async writeWhenFree<T>(fn: () => T, committed: (result: T) => void = () => {}): Promise<T> {
     const started = performance.now();
-    for (let tries = 0; !this.db.inTransaction; tries++) {
-      // Past LOOP_WAIT_MS, wait as every other writer does (beginImmediate's short steps):
-      // a poller that looks once a millisecond must not be starved by ones that look more often.
-      if (performance.now() - started >= LOOP_WAIT_MS) return this.writeRaw(fn);
-      if (this.tryBegin(false)) return this.inBegun(fn);
+    for (let tries = 0; ; tries++) {
+      // Inside another's transaction (never across an await: those are synchronous), a
+      // savepoint. Past LOOP_WAIT_MS, wait as every other writer does (beginImmediate's short
+      // steps): a poller that looks once a millisecond must not be starved by ones that look
+      // more often.
+      const blocking = this.db.inTransaction || performance.now() - started >= LOOP_WAIT_MS;
+      if (blocking || this.tryBegin()) {
+        const result = blocking ? this.writeRaw(fn) : this.inBegun(fn);
+        committed(result);
+        return result;
+      }
       // The holder commits within a millisecond or two: look again after this turn's I/O,
       // then every millisecond.
       await new Promise((resolve) => (tries < 2 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     }
-    return this.db.transaction(fn)(); // inside another's transaction: a savepoint, as writeRaw
   }
 
   /** Runs fn in the transaction just begun, and commits; rolls back if fn throws. */
@@ -98,17 +106,24 @@ export class Store {
     return result;
   }
 
-  /** One try at BEGIN IMMEDIATE: false if another holds the lock, or its SQLITE_BUSY if `last`. */
-  private tryBegin(last: boolean): boolean {
+  /** One try at BEGIN IMMEDIATE with SQLite's own wait off: false if another holds the lock. */
+  private tryBegin(): boolean {
     this.waitForLock(false);
     try {
-      this.statements.get('BEGIN IMMEDIATE').run();
-      return true;
-    } catch (err) {
-      if (last || !String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw err;
-      return false;
+      return this.beginOnce() === undefined;
     } finally {
       this.waitForLock(true);
+    }
+  }
+
+  /** BEGIN IMMEDIATE once: undefined if begun, SQLite's SQLITE_BUSY error if the lock is held; other errors thrown. */
+  private beginOnce(): unknown {
+    try {
+      this.statements.get('BEGIN IMMEDIATE').run();
+      return undefined;
+    } catch (err) {
+      if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw err;
+      return err;
     }
   }
 
@@ -128,18 +143,13 @@ export class Store {
    * Only BEGIN waits: nothing is retried once fn has run.
    */
   private beginImmediate(): void {
-    const begin = this.statements.get('BEGIN IMMEDIATE');
     this.waitForLock(false);
     try {
       const deadline = performance.now() + this.busyTimeoutMs;
       for (let pause = 0.05; ; pause = Math.min(pause * 1.5, 2)) {
-        try {
-          begin.run();
-          return;
-        } catch (err) {
-          const code = String((err as { code?: unknown }).code);
-          if (!code.startsWith('SQLITE_BUSY') || performance.now() >= deadline) throw err;
-        }
+        const busy = this.beginOnce();
+        if (busy === undefined) return;
+        if (performance.now() >= deadline) throw busy;
         Atomics.wait(PAUSE, 0, 0, pause);
       }
     } finally {
