@@ -41,7 +41,7 @@ const SIZES = {
     throughput: { concurrencies: [1, 4, 16, 64], httpJobs: 5_000, shellJobs: 2_000, baselineMs: 3_000, historyJobs: 1_000, historyPerJob: 1_000 },
     // concurrency 0: the best HTTP concurrency of the throughput section (16 if it did not run)
     daemons: { jobs: 20_000, counts: [1, 2, 4], concurrency: 0 },
-    scale: { jobs: 100_000, historyRows: 1_000_000, idleS: 60, settleS: 30, cliRuns: 5 },
+    scale: { jobs: 100_000, historyRows: 1_000_000, idleS: 60, settleS: 60, cliRuns: 5 },
     startupRuns: 20,
   },
 };
