@@ -49,6 +49,12 @@ export interface BurstResult {
   /** Target executions beyond one per idempotency key (HTTP only). */
   duplicates: number;
   seconds: number;
+  /**
+   * How long after the due instant the last daemon logged `started` (0 if all were up in
+   * time). A daemon up after it finds the burst missed while no daemon ran: a catch-up
+   * burst, which the first daemon to load takes whole, and which is not what is measured.
+   */
+  lateMs: number;
 }
 
 /**
@@ -71,6 +77,8 @@ export async function runBurst(
   const before = total(finishedOf);
   const succeededBefore = total(succeededOf);
   await sleep(o.at - wallNow());
+  const startedAt = (p: DaemonProc) => readLog(p.log).find((l) => l.event === 'started')?.at ?? wallNow();
+  const lateMs = Math.max(0, ...procs.map((p) => startedAt(p) - o.at));
   const until = wallNow() + o.timeoutMs;
   while (wallNow() < until) {
     if (total(finishedOf) >= before + o.n) break;
@@ -90,6 +98,7 @@ export async function runBurst(
       succeeded,
       duplicates: 0,
       seconds: (last - o.at) / 1000,
+      lateMs,
     },
   };
 }
