@@ -28,16 +28,14 @@ export async function daemons(o: DaemonsOptions): Promise<SectionResult> {
       results.set(d, result);
       notes.push(
         `${d} daemon(s), concurrency ${o.concurrency} each: ${count(o.jobs)} due at once; sustained ${perSecond(result.sustained)}, ` +
-          `all in ${result.seconds.toFixed(1)} s; ${count(result.succeeded)} succeeded; ${result.duplicates} duplicate request(s).` +
-          (result.lateMs > 0 ? ` NOT COMPARABLE: a daemon was up ${result.lateMs} ms after the due instant (a catch-up burst).` : ''),
+          `all in ${result.seconds.toFixed(1)} s; ${count(result.succeeded)} succeeded; ${result.duplicates} duplicate request(s).${late(result)}`,
       );
     }
     const stores = Array.from({ length: max }, (_, k) => sandbox(`daemons-${max}-separate-${k + 1}`));
     separate = await burst(o, max, stores, server);
     notes.push(
       `${max} daemons, each on its own store with ${count(o.jobs / max)} of the jobs, concurrency ${o.concurrency} each: ` +
-        `sustained ${perSecond(separate.sustained)}, all in ${separate.seconds.toFixed(1)} s; ${count(separate.succeeded)} succeeded.` +
-        (separate.lateMs > 0 ? ` NOT COMPARABLE: a daemon was up ${separate.lateMs} ms after the due instant.` : ''),
+        `sustained ${perSecond(separate.sustained)}, all in ${separate.seconds.toFixed(1)} s; ${count(separate.succeeded)} succeeded.${late(separate)}`,
     );
   } finally {
     await server.stop();
@@ -57,6 +55,11 @@ async function burst(o: DaemonsOptions, d: number, stores: Sandbox[], server: Ta
   const { result } = await runBurst(stores, { n: o.jobs, at: at!, daemons: d, concurrency: o.concurrency, timeoutMs: 180_000 });
   result.duplicates = duplicates(await server.dump());
   return result;
+}
+
+/** Marks a burst that a daemon came up for after its due instant: a catch-up, not the burst measured. */
+function late(r: BurstResult): string {
+  return r.lateMs > 0 ? ` NOT COMPARABLE: a daemon was up ${Math.round(r.lateMs)} ms after the due instant (a catch-up burst).` : '';
 }
 
 function limit(d: number, r: BurstResult, one: BurstResult): Figure {

@@ -120,10 +120,11 @@ async function daemonFigures(sb: Sandbox, server: TargetServer, o: ScaleOptions,
   // V8 shrinks the heap left by loading the jobs with a pair of full collections (its
   // "memory reducer"), once, 15 to 45 s after the start depending on the machine: a
   // one-time cost of the start, shown as a figure of its own, apart from the idle minute.
+  const settleFrom = cpuSeconds(daemon.pid);
   const settle = await cpuSlices(daemon.pid, o.settleS);
+  const settleCpuS = cpuSeconds(daemon.pid) - settleFrom;
   const idle = await cpuSlices(daemon.pid, o.idleS);
   const cpu = idle.reduce((a, b) => a + b, 0) / idle.length;
-  const settleCpuS = settle.reduce((sum, share, i) => sum + share * Math.min(10, o.settleS - 10 * i), 0);
   const mem = memoryMb(daemon.pid);
   await daemon.stop();
   notes.push(

@@ -77,13 +77,14 @@ export async function runBurst(
   const before = total(finishedOf);
   const succeededBefore = total(succeededOf);
   await sleep(o.at - wallNow());
-  const startedAt = (p: DaemonProc) => readLog(p.log).find((l) => l.event === 'started')?.at ?? wallNow();
-  const lateMs = Math.max(0, ...procs.map((p) => startedAt(p) - o.at));
   const until = wallNow() + o.timeoutMs;
   while (wallNow() < until) {
     if (total(finishedOf) >= before + o.n) break;
     await sleep(250);
   }
+  // Read once the burst is over, when every live daemon has logged it.
+  const startedAt = (p: DaemonProc) => readLog(p.log).find((l) => l.event === 'started')?.at ?? wallNow();
+  const lateMs = Math.max(0, ...procs.map((p) => startedAt(p) - o.at));
   await Promise.all(procs.map((p) => p.stop()));
   const done = procs.flatMap((p) => readLog(p.log).filter((l) => l.event === 'succeeded' || l.event === 'failed'));
   const times = done.map((l) => l.at);

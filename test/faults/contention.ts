@@ -46,8 +46,8 @@ async function withDaemons(ctx: Ctx, daemons: number): Promise<Row> {
       { name: `m${i}-sec`, cron: '* * * * * *', delivery: d },
       { name: `m${i}-2s`, cron: '*/2 * * * * *', delivery: d },
     ]);
-    // `--catchup all`: on a loaded machine (CI runs three scenario lanes at once) the adds
-    // and the daemons' start can take longer than the 4 s lead, and the first instants are
+    // `--catchup all`: on a loaded machine (CI runs three scenario lanes at once) the daemons'
+    // start can take longer than the lead, and the first instants are
     // then missed while no daemon ran, which each job's default catchup rightly skips. Every
     // instant must still run exactly once, late or not; how late the daemons were is shown.
     await Promise.all(
