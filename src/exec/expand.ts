@@ -1,6 +1,8 @@
-// ${NAME} substitution from the daemon's environment, done only at execution time so
-// that secrets reach the target but never the store. `$${NAME}` escapes to `${NAME}`;
-// every other `$` (shell `$HOME`, `$1`, `${X:-y}`) is left for the shell.
+// ${NAME} substitution from the daemon's environment in the text tock itself sends: `env:`
+// values, URLs, headers and bodies. Done only at execution time, so that secrets reach the
+// target but never the store. `$${NAME}` escapes to a literal `${NAME}`; every other `$`
+// is left as it is. A shell command is never expanded here: /bin/sh does that itself, from
+// the environment, so a value is never parsed as code nor shown in `ps`.
 
 export class UnsetVariableError extends Error {
   constructor(readonly variable: string) {
