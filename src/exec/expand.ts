@@ -22,6 +22,28 @@ export function expand(text: string, env: NodeJS.ProcessEnv): string {
   });
 }
 
+/** The names `text` takes a value from (escaped ones excluded), in order of first use. */
+export function references(text: string): string[] {
+  const names = new Set<string>();
+  for (const [, escape, name] of text.matchAll(REFERENCE)) if (!escape) names.add(name);
+  return [...names];
+}
+
+/** Values shorter than this are no secret, and putting names in their place would garble a line (a port `80`). */
+const CONCEALED_LENGTH = 4;
+
+/**
+ * `line` with the value of every variable `template` references written back as its
+ * `${NAME}`: an error line quotes what a library saw (a host name), which may be expanded.
+ */
+export function conceal(line: string, template: string, env: NodeJS.ProcessEnv): string {
+  const values = references(template)
+    .map((name) => [name, env[name] ?? ''] as const)
+    .filter(([, value]) => value.length >= CONCEALED_LENGTH)
+    .sort((a, b) => b[1].length - a[1].length);
+  return values.reduce((text, [name, value]) => text.split(value).join(`\${${name}}`), line);
+}
+
 /** Expands `text`, or returns the one-line error naming what referenced the unset variable. */
 export function tryExpand(
   text: string,
