@@ -66,22 +66,23 @@ test('job env (expanded), the daemon env and cwd reach the command', async () =>
   assert.equal(r.output, `hi s3 yes ${fs.realpathSync(tmp.dir)}\n`);
 });
 
-test('${NAME} is expanded by tock, $${NAME} and other $ are left to the shell', async () => {
+test('the command reaches /bin/sh untouched: the shell expands ${NAME}, $${NAME} is shell text', async () => {
   const ctx = context({ env: { PATH: process.env.PATH, FOO: 'bar' } });
-  const r = await runShell(sh(`set -- one; echo '$\${FOO}' "$FOO" '\${FOO}' "$1"`), ctx, never);
-  assert.equal(r.output, '${FOO} bar bar one\n');
+  const r = await runShell(sh(`set -- one; echo '$\${FOO}' "$FOO" '\${FOO}' "\${FOO}" "$1"`), ctx, never);
+  assert.equal(r.output, '$${FOO} bar ${FOO} bar one\n');
 });
 
-test('an unset variable fails without running anything', async () => {
+test('an unset variable in env fails without running anything; in the command it is the shell\'s empty', async () => {
   const marker = file('ran');
-  const r = await runShell(sh(`touch ${marker}; echo \${NOT_SET_HERE}`), context(), never);
+  const r = await runShell(sh(`touch ${marker}`, { env: { TOKEN: '${NOT_SET_HERE}' } }), context(), never);
   assert.equal(r.outcome, 'failed');
   assert.equal(r.retryable, false);
-  assert.equal(r.error, 'environment variable NOT_SET_HERE is not set (referenced by the command)');
+  assert.equal(r.error, 'environment variable NOT_SET_HERE is not set (referenced by env TOKEN)');
   assert.equal(fs.existsSync(marker), false);
 
-  const viaEnv = await runShell(sh('true', { env: { TOKEN: '${NOT_SET_HERE}' } }), context(), never);
-  assert.equal(viaEnv.error, 'environment variable NOT_SET_HERE is not set (referenced by env TOKEN)');
+  const inCommand = await runShell(sh('echo "[${NOT_SET_HERE}]"'), context(), never);
+  assert.equal(inCommand.outcome, 'succeeded');
+  assert.equal(inCommand.output, '[]\n');
 });
 
 test('a missing or non-directory cwd fails permanently', async () => {

@@ -236,17 +236,25 @@ test(
 );
 
 test(
-  'a variable in the command is expanded from the environment at execution time, never stored',
+  'a variable in the command is expanded by the shell at execution time, never stored; one in env: must be set',
   withSandbox(async (sb) => {
     tock(sb, ['add', 'secret', '--every', '1h', '--shell', 'echo "token=${API_TOKEN}"']);
     const ok = tock(sb, ['run', 'secret'], { API_TOKEN: 's3cr3t-value' });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /token=s3cr3t-value/);
     const unset = tock(sb, ['run', 'secret', '--json']);
-    assert.equal(unset.status, 1);
-    assert.match(unset.json().attempts[0].error, /API_TOKEN is not set/);
-    assert.equal(unset.json().attempts.length, 1, 'an unset variable is not retried');
+    assert.equal(unset.status, 0, 'to the shell an unset variable is empty');
     const show = tock(sb, ['show', 'secret', '--json']).json();
     assert.equal(show.target.command, 'echo "token=${API_TOKEN}"');
+
+    tock(sb, ['add', 'via-env', '--every', '1h', '--shell', 'echo "token=$TOKEN"', '--env', 'TOKEN=${API_TOKEN}']);
+    const viaEnv = tock(sb, ['run', 'via-env'], { API_TOKEN: 's3cr3t-value' });
+    assert.equal(viaEnv.status, 0, viaEnv.stderr);
+    assert.match(viaEnv.stdout, /token=s3cr3t-value/);
+    const missing = tock(sb, ['run', 'via-env', '--json']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.json().attempts[0].error, /API_TOKEN is not set \(referenced by env TOKEN\)/);
+    assert.equal(missing.json().attempts.length, 1, 'an unset variable is not retried');
+    assert.deepEqual(tock(sb, ['show', 'via-env', '--json']).json().target.env, { TOKEN: '${API_TOKEN}' });
   }),
 );

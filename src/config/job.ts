@@ -23,6 +23,7 @@ import {
   type ShellTarget,
   type Target,
 } from '../types.js';
+import { argProblem, HEADER_NAME, headerValueProblem } from '../target-rules.js';
 
 export type Raw = Record<string, unknown>;
 
@@ -259,13 +260,18 @@ function readShell(r: Reader, v: unknown): ShellTarget | undefined {
   for (const f of Object.keys(raw)) if (!['command', 'cwd', 'env'].includes(f)) sub.fail(f, 'unknown field (fields: command, cwd, env)');
   const command = sub.string('command');
   if (!command || command.trim() === '') return sub.fail('command', 'the shell command is empty');
+  const commandProblem = argProblem(command);
+  if (commandProblem) sub.fail('command', `the shell command ${commandProblem}`);
   const cwd = sub.string('cwd');
   const env = readStringMap(sub, 'env', /^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+  for (const [k, val] of Object.entries(env ?? {})) {
+    const entryProblem = argProblem(`${k}=${val}`);
+    if (entryProblem) sub.fail(`env.${k}`, `the environment entry ${k}=... ${entryProblem}`);
+  }
   return dropUndefined({ kind: 'shell', command, cwd, env }) as ShellTarget;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function readHttp(r: Reader, v: unknown): HttpTarget | undefined {
   const raw: Raw = typeof v === 'string' ? { url: v } : isMapping(v) ? v : {};
@@ -283,7 +289,8 @@ function readHttp(r: Reader, v: unknown): HttpTarget | undefined {
   if (!METHODS.includes(method)) sub.fail('method', `${JSON.stringify(methodRaw)} is not one of ${METHODS.join(', ')}`);
   const headers = readStringMap(sub, 'headers', HEADER_NAME, 'a header name') ?? {};
   for (const [k, val] of Object.entries(headers)) {
-    if (/[\r\n\0]/.test(val)) sub.fail('headers', `header ${k} contains a line break`);
+    const valueProblem = headerValueProblem(val);
+    if (valueProblem) sub.fail('headers', `header ${k} ${valueProblem}`);
     if (k.toLowerCase() === 'idempotency-key') sub.fail('headers', 'Idempotency-Key is set by tock from the occurrence; remove it');
   }
   const body = sub.string('body');

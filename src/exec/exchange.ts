@@ -19,6 +19,8 @@ export interface Request {
   /** Lower-case names. */
   headers: Record<string, string>;
   body?: string;
+  /** What took a value from `${NAME}`: it never follows a redirect to another origin. */
+  secret: { headers: string[]; body: boolean };
 }
 
 export interface Head {
@@ -60,28 +62,16 @@ export async function exchange(
   signal: AbortSignal,
   onHead: (head: Head) => void,
 ): Promise<Head> {
-  let { method, body } = request;
-  let url = new URL(request.url);
-  const headers = { ...request.headers };
+  let hop: Hop = { url: new URL(request.url), method: request.method, headers: { ...request.headers }, body: request.body };
   for (let redirects = 0; ; redirects++) {
-    const res = await send(url, method, headers, body, signal);
+    const res = await send(hop.url, hop.method, hop.headers, hop.body, signal);
     const location = res.headers.location;
     const status = res.statusCode ?? 0;
     if (isRedirect(status) && location !== undefined) {
       res.on('error', () => {}); // its body is not wanted, nor a failure while discarding it
       res.resume(); // drained, so the connection goes back to the pool
       if (redirects === MAX_REDIRECTS) throw new TooManyRedirects();
-      const next = new URL(location, url);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new Error(`redirected to ${next.protocol} URL`);
-      // As fetch: 303, and 301/302 after a POST, continue as a GET without the body.
-      if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
-        method = 'GET';
-        body = undefined;
-        for (const h of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) delete headers[h];
-      }
-      // Credentials do not follow a redirect to another origin.
-      if (next.origin !== url.origin) for (const h of ['authorization', 'proxy-authorization', 'cookie']) delete headers[h];
-      url = next;
+      hop = redirected(hop, status, new URL(location, hop.url), request.secret);
       continue;
     }
     const head = { status, statusText: res.statusMessage ?? '', headers: res.headers };
@@ -89,6 +79,41 @@ export async function exchange(
     await readBody(res, sink, signal);
     return head;
   }
+}
+
+/** One request of an exchange: the first, or where a redirect leads. */
+interface Hop {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+const CREDENTIALS = ['authorization', 'proxy-authorization', 'cookie'];
+
+/** The request a redirect to `next` calls for. */
+function redirected(hop: Hop, status: number, next: URL, secret: Request['secret']): Hop {
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new Error(`redirected to ${next.protocol} URL`);
+  const follow: Hop = { ...hop, url: next, headers: { ...hop.headers } };
+  // As fetch: 303, and 301/302 after a POST, continue as a GET without the body.
+  if ((status === 303 && hop.method !== 'GET' && hop.method !== 'HEAD') || ((status === 301 || status === 302) && hop.method === 'POST')) {
+    follow.method = 'GET';
+    follow.body = undefined;
+    deleteBodyHeaders(follow.headers);
+  }
+  // Credentials, and whatever carries a ${NAME} value, do not follow a redirect to another origin.
+  if (next.origin !== hop.url.origin) {
+    for (const h of [...CREDENTIALS, ...secret.headers]) delete follow.headers[h];
+    if (secret.body && follow.body !== undefined) {
+      follow.body = ''; // the method stays (307, 308) and goes on with Content-Length: 0
+      deleteBodyHeaders(follow.headers);
+    }
+  }
+  return follow;
+}
+
+function deleteBodyHeaders(headers: Record<string, string>): void {
+  for (const h of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) delete headers[h];
 }
 
 function isRedirect(status: number): boolean {

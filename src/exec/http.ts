@@ -5,7 +5,8 @@
 import { STATUS_CODES } from 'node:http';
 import { VERSION, type AttemptContext, type AttemptResult, type HttpTarget } from '../types.js';
 import { formatDuration } from '../schedule/duration.js';
-import { tryExpand } from './expand.js';
+import { conceal, references, tryExpand } from './expand.js';
+import { FIELD_VALUE_RULE, HEADER_NAME, isFieldValue } from '../target-rules.js';
 import { TailBuffer } from './output.js';
 import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
 import { deadline } from './timer.js';
@@ -24,6 +25,7 @@ export async function runHttp(target: HttpTarget, ctx: AttemptContext, signal: A
     return finish(verdictOfResponse(final, target, ctx), output, startedAt);
   } catch (err) {
     const verdict = verdictOfError(err, ctx, signal, limit.timedOut());
+    if (verdict.error) verdict.error = conceal(verdict.error, target.url, ctx.env);
     if (head) verdict.httpStatus = head.status;
     return finish(verdict, output, startedAt);
   } finally {
@@ -37,26 +39,51 @@ function prepare(target: HttpTarget, ctx: AttemptContext): Request | { error: st
   if ('error' in url) return url;
   const urlError = checkUrl(url.value, target.url);
   if (urlError) return { error: urlError };
-  const headers = new Headers();
-  for (const [name, raw] of Object.entries(target.headers)) {
-    const value = tryExpand(raw, ctx.env, `header ${name}`);
-    if ('error' in value) return value;
-    try {
-      headers.set(name, value.value);
-    } catch {
-      return { error: `header ${name} is not a valid HTTP header (after expansion)` };
-    }
-  }
-  setTockHeaders(headers, ctx);
-  // What fetch sent by default, kept so that targets see the same request as before.
-  if (!headers.has('accept')) headers.set('accept', '*/*');
+  const prepared = prepareHeaders(target, ctx);
+  if ('error' in prepared) return prepared;
+  const { headers, secretHeaders } = prepared;
   const method = target.method.toUpperCase();
-  if (target.body === undefined) return { url: url.value, method, headers: Object.fromEntries(headers) };
+  const secret = { headers: secretHeaders, body: false };
+  if (target.body === undefined) return { url: url.value, method, headers: Object.fromEntries(headers), secret };
   if (/^(GET|HEAD)$/i.test(target.method)) return { error: `a ${target.method} request cannot have a body` };
   const body = tryExpand(target.body, ctx.env, 'the body');
   if ('error' in body) return body;
   if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
-  return { url: url.value, method, headers: Object.fromEntries(headers), body: body.value };
+  secret.body = references(target.body).length > 0;
+  return { url: url.value, method, headers: Object.fromEntries(headers), body: body.value, secret };
+}
+
+/** The job's headers expanded, then tock's; with the (lower-case) names whose value came from `${...}`. */
+function prepareHeaders(target: HttpTarget, ctx: AttemptContext): { headers: Headers; secretHeaders: string[] } | { error: string } {
+  const headers = new Headers();
+  const secret = new Set<string>();
+  for (const [name, raw] of Object.entries(target.headers)) {
+    const value = tryExpand(raw, ctx.env, `header ${name}`);
+    if ('error' in value) return value;
+    const expanded = references(raw).length > 0;
+    const headerError = checkHeader(name, value.value, expanded);
+    if (headerError) return { error: headerError };
+    headers.set(name, value.value);
+    if (expanded) secret.add(name.toLowerCase());
+  }
+  for (const [name, value] of Object.entries(tockHeaders(ctx))) {
+    headers.set(name, value); // set last, so a job's own header of the same name cannot replace them
+    secret.delete(name.toLowerCase());
+  }
+  // What fetch sent by default, kept so that targets see the same request as before.
+  if (!headers.has('accept')) headers.set('accept', '*/*');
+  return { headers, secretHeaders: [...secret] };
+}
+
+/**
+ * A header as Headers sends it (surrounding whitespace dropped, as from a secret read from
+ * a file with its newline), checked in full: Node would refuse the rest on every attempt
+ * alike. The message never quotes the value, which may hold a secret.
+ */
+function checkHeader(name: string, value: string, expanded: boolean): string | undefined {
+  if (!HEADER_NAME.test(name)) return `header ${JSON.stringify(name)} is not a valid HTTP header name`;
+  if (isFieldValue(value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''))) return undefined;
+  return `header ${name} is not a valid HTTP header value${expanded ? ' after ${...} expansion' : ''}: ${FIELD_VALUE_RULE}`;
 }
 
 function checkUrl(url: string, written: string): string | undefined {
@@ -70,13 +97,15 @@ function checkUrl(url: string, written: string): string | undefined {
   return undefined;
 }
 
-/** Set last, so a job's own header of the same name cannot replace them. */
-function setTockHeaders(headers: Headers, ctx: AttemptContext): void {
-  headers.set('Idempotency-Key', ctx.idempotencyKey);
-  headers.set('User-Agent', `tock/${VERSION}`);
-  headers.set('X-Tock-Job', ctx.job);
-  headers.set('X-Tock-Attempt', String(ctx.attempt));
-  headers.set('X-Tock-Scheduled-At', new Date(ctx.scheduledAt).toISOString());
+/** The headers every request carries; they win over a job's own header of the same name. */
+function tockHeaders(ctx: AttemptContext): Record<string, string> {
+  return {
+    'Idempotency-Key': ctx.idempotencyKey,
+    'User-Agent': `tock/${VERSION}`,
+    'X-Tock-Job': ctx.job,
+    'X-Tock-Attempt': String(ctx.attempt),
+    'X-Tock-Scheduled-At': new Date(ctx.scheduledAt).toISOString(),
+  };
 }
 
 function verdictOfResponse(response: Head, target: HttpTarget, ctx: AttemptContext): Verdict {

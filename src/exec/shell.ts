@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { AttemptContext, AttemptResult, ShellTarget } from '../types.js';
 import { tryExpand } from './expand.js';
+import { argProblem } from '../target-rules.js';
 import { formatDuration } from '../schedule/duration.js';
 import { TailBuffer } from './output.js';
 import { groupAlive, killGroup, trackGroup } from './process-group.js';
@@ -37,14 +38,19 @@ export async function runShell(target: ShellTarget, ctx: AttemptContext, signal:
   return finish(verdictOf(run, ctx, signal), output, startedAt);
 }
 
-/** The expanded command and the child's environment, or the error of an unset variable. */
+/**
+ * The command, untouched (/bin/sh expands its `${NAME}` from the environment), and the
+ * child's environment with the job's `env:` values expanded; or why it can never start.
+ */
 function prepare(target: ShellTarget, ctx: AttemptContext): { command: string; env: NodeJS.ProcessEnv } | { error: string } {
-  const command = tryExpand(target.command, ctx.env, 'the command');
-  if ('error' in command) return command;
+  const commandProblem = argProblem(target.command);
+  if (commandProblem) return { error: `the shell command ${commandProblem}` };
   const env: NodeJS.ProcessEnv = { ...ctx.env };
   for (const [name, raw] of Object.entries(target.env ?? {})) {
     const value = tryExpand(raw, ctx.env, `env ${name}`);
     if ('error' in value) return value;
+    const entryProblem = argProblem(`${name}=${value.value}`);
+    if (entryProblem) return { error: `env ${name}: the entry ${name}=... after \${...} expansion ${entryProblem}` };
     env[name] = value.value;
   }
   Object.assign(env, {
@@ -54,7 +60,7 @@ function prepare(target: ShellTarget, ctx: AttemptContext): { command: string; e
     TOCK_OCCURRENCE_ID: String(ctx.occurrenceId),
     TOCK_IDEMPOTENCY_KEY: ctx.idempotencyKey,
   });
-  return { command: command.value, env };
+  return { command: target.command, env };
 }
 
 async function checkCwd(cwd: string): Promise<string | undefined> {
@@ -137,7 +143,7 @@ async function closeOrDestroy(child: ChildProcess, closed: Promise<void>): Promi
 }
 
 function verdictOf(run: Run, ctx: AttemptContext, signal: AbortSignal): Verdict {
-  if ('spawnError' in run) return failed(`cannot start /bin/sh: ${oneLine(run.spawnError.message)}`, true);
+  if ('spawnError' in run) return spawnFailure(run.spawnError);
   const { exit, stoppedFor } = run;
   const facts: Partial<Verdict> = {};
   if (exit.code !== null) facts.exitCode = exit.code;
@@ -149,4 +155,12 @@ function verdictOf(run: Run, ctx: AttemptContext, signal: AbortSignal): Verdict 
   if (exit.code === 0) return { ...facts, outcome: 'succeeded', retryable: false };
   const error = exit.code !== null ? `exit status ${exit.code}` : `killed by ${exit.signal}`;
   return { ...facts, outcome: 'failed', retryable: true, error };
+}
+
+/** E2BIG comes back on every attempt: the command and environment together exceed the system's limit. */
+function spawnFailure(err: Error): Verdict {
+  if ((err as NodeJS.ErrnoException).code === 'E2BIG') {
+    return failed("cannot start /bin/sh: the command and its environment exceed the system's argument limit (E2BIG)", false);
+  }
+  return failed(`cannot start /bin/sh: ${oneLine(err.message)}`, true);
 }

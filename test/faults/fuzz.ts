@@ -151,13 +151,13 @@ async function verify(sb: Sandbox, name: string, c: Accepted, rng: Rng): Promise
       return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `accepted a ${u.protocol} URL`;
     }
     case 'header': {
-      // What was stored is what will be sent: valid names, no line breaks (surrounding blanks are trimmed).
+      // What was stored is what will be sent: valid names, RFC 9110 values (surrounding blanks are trimmed).
       const r = await sb.tock(['show', name, '--json']);
       if (r.status !== 0) return `show failed: ${describeCli(r)}`;
       const headers = (JSON.parse(r.stdout).target?.headers ?? {}) as Record<string, string>;
       for (const [h, v] of Object.entries(headers)) {
         if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h)) return `stored header name ${JSON.stringify(h)}`;
-        if (/[\r\n\0]/.test(v)) return `stored header ${h} with a line break: ${JSON.stringify(v)}`;
+        if (/[^\t\x20-\x7e\x80-\xff]|^[\t ]|[\t ]$/.test(v)) return `stored header ${h} that HTTP cannot carry: ${JSON.stringify(v)}`;
       }
       return undefined;
     }
