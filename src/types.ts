@@ -96,6 +96,9 @@ export interface AttemptResult {
 export interface AttemptContext {
   job: string;
   occurrenceId: number;
+  /** The store and the runner executing the attempt: with occurrenceId, they mark its processes. */
+  storeId: string;
+  runnerId: string;
   idempotencyKey: string;
   scheduledAt: number;
   attempt: number;

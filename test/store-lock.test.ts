@@ -9,7 +9,9 @@ import { withSandbox } from './helpers/cli.js';
 
 const count = (store: Store) => store.read(() => store.db.prepare('SELECT count(*) FROM runners').pluck().get() as number);
 
-const runner = (id: string) => ({ id, kind: 'daemon' as const, host: 'h', pid: 1, version: 'test', started_at: Date.now(), detail: '{}' });
+const runner = (id: string) => ({
+  id, kind: 'daemon' as const, host: 'h', pid: 1, version: 'test', started_at: Date.now(), detail: '{}', boot_id: null, pid_ns: null, start_ticks: null,
+});
 
 test(
   'a busy lock is waited for on the event loop; the work runs once, when the holder commits',

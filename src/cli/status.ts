@@ -1,7 +1,7 @@
 // `tock status`: live daemons (host, pid, since, last heartbeat) and occurrences by state.
 
-import os from 'node:os';
 import type { RunnerRow } from '../store/index.js';
+import { judge } from '../daemon/identity.js';
 import { STATES } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
 import { iso, print, printJson, span, stateColor, useColor, when, withStore } from './io.js';
@@ -52,13 +52,7 @@ export default async function status(_args: unknown[], _o: Record<string, unknow
   });
 }
 
+/** Beat recently, and not proven dead (a runner in another PID namespace or host cannot be looked up). */
 function isLive(r: RunnerRow, now: number): boolean {
-  if (now - r.heartbeat_at > LIVE_MS) return false;
-  if (r.host !== os.hostname()) return true;
-  try {
-    process.kill(r.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return now - r.heartbeat_at <= LIVE_MS && judge(r) !== 'dead';
 }

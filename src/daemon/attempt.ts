@@ -41,6 +41,8 @@ export async function runTarget(deps: AttemptDeps, occ: OccurrenceRow, spec: Job
   const ctx: AttemptContext = {
     job: occ.job,
     occurrenceId: occ.id,
+    storeId: deps.store.id,
+    runnerId: deps.runnerId,
     idempotencyKey: occ.idempotency_key,
     scheduledAt: occ.scheduled_at,
     attempt: n,

@@ -4,7 +4,6 @@
 // so a change made from another shell takes effect within a second.
 
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { JobRow, NewOccurrence, OccurrenceRow, Store } from '../store/index.js';
 import { isTransientStoreError } from '../store/index.js';
 import { compileJob, firing, type Firing } from '../schedule/for-job.js';
@@ -18,6 +17,7 @@ import { MinHeap } from './heap.js';
 import type { LogEvent, Logger } from './log.js';
 import { formatDuration } from '../schedule/index.js';
 import { killOrphans } from '../exec/orphans.js';
+import { judge, newRunnerId, selfProcess } from './identity.js';
 
 export interface DaemonOptions {
   store: Store;
@@ -85,6 +85,12 @@ interface Waiting {
   queued?: boolean;
 }
 
+/**
+ * A lease owner as recovery sees it: gone by its own word (stopped, or no row), proven dead
+ * here (this boot and PID namespace, its process gone), or holding its lease until it lapses.
+ */
+type OwnerState = 'exited' | 'dead' | 'leased';
+
 /** How far behind the monotonic clock the wall clock may get before it counts as a jump. */
 const JUMP_MS = 5_000;
 /** At most this many missed firings are looked at per job after downtime. */
@@ -137,7 +143,7 @@ export class Daemon {
     this.store = o.store;
     this.clock = o.clock ?? systemClock;
     this.log = o.log;
-    this.id = `${this.host}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.id = newRunnerId();
     this.deps = {
       store: o.store,
       runnerId: this.id,
@@ -165,7 +171,7 @@ export class Daemon {
         id: this.id,
         kind: 'daemon',
         host: this.host,
-        pid: process.pid,
+        ...selfProcess(),
         version: VERSION,
         started_at: now,
         detail: JSON.stringify({ concurrency: this.o.concurrency }),
@@ -702,30 +708,47 @@ export class Daemon {
 
   /** Occurrences whose runner is gone: abandon (at-most-once) or re-run with the same key. */
   private recover(now: number): void {
-    const stale = this.store.occurrences.allActive().filter((o) => o.lease_owner !== this.id && this.leaseLapsed(o, now));
-    for (const o of stale) {
-      const spec = this.jobs.get(o.job)?.row.spec;
-      this.store.write(() => this.recoverOne(o, spec, now));
+    const owners = new Map<string, OwnerState>();
+    for (const o of this.store.occurrences.allActive()) {
+      if (o.lease_owner === this.id) continue;
+      const lapse = this.lapse(o, now, owners);
+      if (lapse) this.store.write(() => this.recoverOne(o, lapse, now));
     }
   }
 
-  private leaseLapsed(o: OccurrenceRow, now: number): boolean {
-    if (o.lease_owner === null || (o.lease_expires_at ?? 0) < now) return true;
-    const owner = this.store.runners.byId(o.lease_owner);
-    if (!owner || owner.stopped_at !== null) return true;
-    return owner.host === this.host && !pidAlive(owner.pid);
+  /** Why the occurrence's runner no longer holds it, or undefined while it does. */
+  private lapse(o: OccurrenceRow, now: number, owners: Map<string, OwnerState>): string | undefined {
+    if (o.lease_owner === null) return 'no runner held it';
+    let owner = owners.get(o.lease_owner);
+    if (owner === undefined) {
+      owner = this.ownerState(o.lease_owner);
+      owners.set(o.lease_owner, owner);
+    }
+    if (owner === 'exited') return `runner ${o.lease_owner} exited`;
+    if (owner === 'dead') return `runner ${o.lease_owner} died`;
+    // Alive but silent (stopped, hung), or out of our sight (another host, container or
+    // PID namespace): the lease alone decides, and it cannot tell which.
+    if ((o.lease_expires_at ?? 0) < now) return `runner ${o.lease_owner} stopped renewing its lease (dead or unresponsive)`;
+    return undefined;
   }
 
-  private recoverOne(o: OccurrenceRow, spec: JobSpec | undefined, now: number): void {
-    const previous = o.lease_owner ?? 'nobody';
+  private ownerState(id: string): OwnerState {
+    const owner = this.store.runners.byId(id);
+    if (!owner || owner.stopped_at !== null) return 'exited';
+    return judge(owner) === 'dead' ? 'dead' : 'leased';
+  }
+
+  private recoverOne(o: OccurrenceRow, lapse: string, now: number): void {
+    const spec = this.jobs.get(o.job)?.row.spec;
+    const previous = o.lease_owner;
     if (!this.store.occurrences.takeOver(o, this.id, now + this.o.leaseMs, o.state === 'running')) return;
     if (o.state === 'pending') {
       this.waiting.set(o.id, { id: o.id, job: o.job, at: Math.max(o.next_attempt_at ?? now, now), scheduledAt: o.scheduled_at });
-      this.log('recovered', `${o.job} #${o.id}: pending occurrence taken over from ${previous}`);
+      this.log('recovered', `${o.job} #${o.id}: pending occurrence taken over from ${previous ?? 'nobody'}`);
       return;
     }
     const verdict = onLeaseExpired(o.delivery, o.recoveries);
-    const why = `runner ${previous} died while the target ran`;
+    const why = `${lapse} while the target ran`;
     this.store.occurrences.abandonAttempt(o.id, o.attempts, why, now);
     if (verdict === 'abandon') {
       this.store.occurrences.finish(o.id, 'abandoned', `${why}; at-most-once: never re-run`, now);
@@ -737,8 +760,9 @@ export class Daemon {
     } else {
       this.store.occurrences.waitForRetry(o.id, now, `recovered: ${why}`);
       this.waiting.set(o.id, { id: o.id, job: o.job, at: now, scheduledAt: o.scheduled_at });
-      const killed = killOrphans(o.id, o.idempotency_key);
-      const orphans = killed ? `; killed ${killed} leftover process group(s) of the dead attempt` : '';
+      // Only what that runner of this store started for this occurrence: never another store's.
+      const killed = previous === null ? 0 : killOrphans({ storeId: this.store.id, runnerId: previous, occurrenceId: o.id });
+      const orphans = killed ? `; killed ${killed} leftover process group(s) of the previous attempt` : '';
       this.log('recovered', `${o.job} #${o.id}: ${why}; re-running with the same key ${o.idempotency_key}${orphans}`);
     }
   }
@@ -812,15 +836,6 @@ export class Daemon {
 }
 
 export { failuresSince };
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

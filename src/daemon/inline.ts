@@ -3,12 +3,12 @@
 // kept alive by a heartbeat, so a daemon recovers the occurrence if this process dies.
 
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { OccurrenceRow, Store } from '../store/index.js';
 import { VERSION, type AttemptResult, type JobSpec } from '../types.js';
 import { record, runTarget, type AttemptDeps, type Recorded } from './attempt.js';
 import { delay, systemClock } from './clock.js';
 import { silentLogger } from './log.js';
+import { newRunnerId, selfProcess } from './identity.js';
 
 export const CLI_LEASE_MS = 30_000;
 
@@ -20,10 +20,10 @@ export interface InlineRunner {
 
 /** Registers this process as a runner (kind cli) and keeps its leases alive. */
 export function startInlineRunner(store: Store): InlineRunner {
-  const id = `${os.hostname()}:${process.pid}:cli-${randomBytes(3).toString('hex')}`;
+  const id = newRunnerId('cli-');
   const now = Date.now();
   store.write(() =>
-    store.runners.register({ id, kind: 'cli', host: os.hostname(), pid: process.pid, version: VERSION, started_at: now, detail: null }),
+    store.runners.register({ id, kind: 'cli', host: os.hostname(), ...selfProcess(), version: VERSION, started_at: now, detail: null }),
   );
   const timer = setInterval(() => {
     try {
@@ -45,7 +45,7 @@ export function startInlineRunner(store: Store): InlineRunner {
       try {
         store.write(() => store.runners.stop(id, Date.now()));
       } catch {
-        // Nothing to lose: a runner row that is not marked stopped is judged by its pid.
+        // Nothing to lose: a runner row that is not marked stopped is judged by its process, or its lease.
       }
     },
   };

@@ -3,13 +3,28 @@
 // so a kill -9 of the daemon leaves it running), killed before the occurrence is re-run on
 // this host so the old attempt and the re-run never overlap; and children that escaped
 // their attempt's process group (setsid), killed when the attempt times out or is stopped.
+// A process is matched by store id, runner id and occurrence id together: the same job's
+// occurrence of another store, or of another runner of this store, is never touched.
 
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** SIGKILLs every process group holding a process of this occurrence; returns how many groups. */
-export function killOrphans(occurrenceId: number, idempotencyKey: string): number {
+/** Who started an attempt's processes: the marks its shell target's environment carries. */
+export interface AttemptMark {
+  storeId: string;
+  runnerId: string;
+  occurrenceId: number;
+}
+
+/** The environment entries that mark an attempt's processes. */
+export function markEnv(mark: AttemptMark): Record<string, string> {
+  return { TOCK_STORE: mark.storeId, TOCK_RUNNER: mark.runnerId, TOCK_OCCURRENCE_ID: String(mark.occurrenceId) };
+}
+
+/** SIGKILLs every process group holding a process of this attempt; returns how many groups. */
+export function killOrphans(mark: AttemptMark): number {
   if (process.platform !== 'linux') return 0;
-  const marks = [`TOCK_OCCURRENCE_ID=${occurrenceId}\0`, `TOCK_IDEMPOTENCY_KEY=${idempotencyKey}\0`];
+  // Whole entries, NUL to NUL: `XTOCK_RUNNER=...` or a value containing `TOCK_RUNNER=...` is no match.
+  const marks = Object.entries(markEnv(mark)).map(([name, value]) => `\0${name}=${value}\0`);
   const groups = new Set<number>();
   let entries: string[];
   try {
@@ -21,7 +36,7 @@ export function killOrphans(occurrenceId: number, idempotencyKey: string): numbe
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     let environ: string;
     try {
-      environ = `${readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`;
+      environ = `\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`;
     } catch {
       continue; // gone, or not ours to read
     }

@@ -10,7 +10,7 @@ import { argProblem } from '../target-rules.js';
 import { formatDuration } from '../schedule/duration.js';
 import { TailBuffer } from './output.js';
 import { groupAlive, killGroup, trackGroup } from './process-group.js';
-import { killOrphans } from './orphans.js';
+import { killOrphans, markEnv } from './orphans.js';
 import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
 import { deadline, within } from './timer.js';
 
@@ -57,7 +57,7 @@ function prepare(target: ShellTarget, ctx: AttemptContext): { command: string; e
     TOCK_JOB: ctx.job,
     TOCK_SCHEDULED_AT: new Date(ctx.scheduledAt).toISOString(),
     TOCK_ATTEMPT: String(ctx.attempt),
-    TOCK_OCCURRENCE_ID: String(ctx.occurrenceId),
+    ...markEnv(ctx), // TOCK_STORE, TOCK_RUNNER, TOCK_OCCURRENCE_ID: what killOrphans looks for
     TOCK_IDEMPOTENCY_KEY: ctx.idempotencyKey,
   });
   return { command: target.command, env };
@@ -117,7 +117,7 @@ async function supervise(child: ChildProcess, pid: number, ctx: AttemptContext, 
     await killGroup(pid, ctx.killGraceMs);
     // A child that left the group (setsid, a double-forking daemon) still carries the
     // attempt's TOCK_* variables: a timed-out or stopped attempt leaves nothing running.
-    killOrphans(ctx.occurrenceId, ctx.idempotencyKey);
+    killOrphans(ctx);
     const exit = await exitOf(child, exited);
     await closeOrDestroy(child, closed);
     return { exit, stoppedFor: first };

@@ -23,6 +23,7 @@ export class Store {
   readonly occurrences: OccurrencesSql;
   readonly runners: RunnersSql;
   private readonly statements: Statements;
+  private storeId: string | undefined;
 
   private constructor(
     readonly db: DB,
@@ -33,6 +34,12 @@ export class Store {
     this.jobs = new JobsSql(this.statements);
     this.occurrences = new OccurrencesSql(this.statements);
     this.runners = new RunnersSql(this.statements);
+  }
+
+  /** Random, made once per store: with a runner id it marks the processes of this store's attempts. */
+  get id(): string {
+    this.storeId ??= this.statements.get('SELECT id FROM store_identity').pluck().get() as string;
+    return this.storeId;
   }
 
   static open(file = defaultStorePath(), opts = { busyTimeoutMs: busyTimeoutMs() }): Store {

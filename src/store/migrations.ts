@@ -128,6 +128,23 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE jobs ADD COLUMN next_version INTEGER;
     `,
   },
+  {
+    version: 4,
+    name: 'a store id, and runners identified by boot, PID namespace and start time',
+    // The store id and the runner id mark the processes of an attempt (TOCK_STORE,
+    // TOCK_RUNNER): cleanup kills only what this store's runner started, never the same
+    // job's occurrence of another store. Host and pid alone collide across containers and
+    // PID namespaces sharing a host name; rows of older runners keep NULLs (judged by lease).
+    sql: `
+      CREATE TABLE store_identity (
+        id TEXT NOT NULL                    -- random, created once; one row
+      );
+      INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(16))));
+      ALTER TABLE runners ADD COLUMN boot_id TEXT;
+      ALTER TABLE runners ADD COLUMN pid_ns TEXT;
+      ALTER TABLE runners ADD COLUMN start_ticks INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -13,6 +13,10 @@ export interface RunnerRow {
   heartbeat_at: number;
   stopped_at: number | null;
   detail: string | null;
+  /** Which process it is, beyond host and pid (see daemon/identity.ts); NULL where unknown. */
+  boot_id: string | null;
+  pid_ns: string | null;
+  start_ticks: number | null;
 }
 
 export class RunnersSql {
@@ -21,8 +25,8 @@ export class RunnersSql {
   register(r: Omit<RunnerRow, 'stopped_at' | 'heartbeat_at'>): void {
     this.s
       .get(
-        `INSERT INTO runners (id, kind, host, pid, version, started_at, heartbeat_at, detail)
-         VALUES (@id, @kind, @host, @pid, @version, @started_at, @started_at, @detail)`,
+        `INSERT INTO runners (id, kind, host, pid, version, started_at, heartbeat_at, detail, boot_id, pid_ns, start_ticks)
+         VALUES (@id, @kind, @host, @pid, @version, @started_at, @started_at, @detail, @boot_id, @pid_ns, @start_ticks)`,
       )
       .run(r);
   }

@@ -12,6 +12,8 @@ export function context(overrides: Partial<AttemptContext> = {}): AttemptContext
   return {
     job: 'nightly-report',
     occurrenceId: 42,
+    storeId: '0123456789abcdef0123456789abcdef',
+    runnerId: 'test-host:1:0123456789abcdef',
     idempotencyKey: 'nightly-report@2025-03-01T02:30:00.000Z',
     scheduledAt: Date.UTC(2025, 2, 1, 2, 30),
     attempt: 2,
