@@ -189,7 +189,8 @@ export class Sandbox {
   constructor(readonly name: string, storeSubdir?: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `tock-faults-${name}-`));
     const storeDir = storeSubdir ? path.join(this.dir, storeSubdir) : this.dir;
-    fs.mkdirSync(storeDir, { recursive: true });
+    // 0700 whatever the umask: tock refuses a store directory its group could write.
+    fs.mkdirSync(storeDir, { recursive: true, mode: 0o700 });
     this.db = path.join(storeDir, 'tock.db');
     this.tag = `${RUN_ID}/${name}`;
     this.env = isolatedEnv(this.dir, this.db, { LANG: 'C.UTF-8', [TAG_VAR]: this.tag });
