@@ -258,7 +258,8 @@ test(
 test(
   'a corrupt, foreign or newer store is refused with exit 2 and left unchanged',
   withSandbox((sb) => {
-    fs.writeFileSync(sb.db, 'this is not a database, just some text that is long enough '.repeat(200));
+    // 0600 as tock makes it: under a umask of 002 the default mode would be refused for its group.
+    fs.writeFileSync(sb.db, 'this is not a database, just some text that is long enough '.repeat(200), { mode: 0o600 });
     rejects(sb, ['list'], 2, /not a usable tock store/);
     rejects(sb, ['add', 'x', '--every', '1h', '--shell', 'true'], 2, /not a usable tock store/);
     fs.rmSync(sb.db);

@@ -35,7 +35,7 @@ export function cleanupSandboxes(): void {
 
 export function sandbox(label: string): Sandbox {
   const dir = path.join(benchDir(), `${String(++sandboxes).padStart(2, '0')}-${label}`);
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); // whatever the umask: tock refuses a directory its group could write
   const db = path.join(dir, 'tock.db');
   return { dir, db, env: isolatedEnv(dir, db) };
 }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runtimeError, storeError, TockError } from '../errors.js';
+import { prepareStoreFile } from './guard.js';
 
 export type DB = Database.Database;
 
@@ -27,11 +28,12 @@ export interface OpenOptions {
 }
 
 /**
- * Opens (creating on first use, 0600 in a 0700 directory) and configures the file.
+ * Opens (creating on first use, 0600 in a 0700 directory) and configures the file, once it
+ * is known to be the runner's own (prepareStoreFile).
  * Claims must survive power loss, so commits are synchronous (WAL + synchronous=FULL).
  */
 export function openDatabase(file: string, opts: OpenOptions): DB {
-  createIfMissing(file);
+  prepareStoreFile(file);
   let db: DB;
   try {
     db = new Database(file, { fileMustExist: true });
@@ -51,19 +53,6 @@ export function openDatabase(file: string, opts: OpenOptions): DB {
   } catch (err) {
     db.close();
     throw storeFailure(err, file);
-  }
-}
-
-function createIfMissing(file: string): void {
-  if (fs.existsSync(file)) return;
-  const dir = path.dirname(file);
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.closeSync(fs.openSync(file, 'wx', 0o600));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST') return; // another process created it first
-    throw storeError(`cannot create the store ${file}: ${e.message}`);
   }
 }
 
