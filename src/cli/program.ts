@@ -33,7 +33,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function scheduleFlags(cmd: Command): Command {
   return cmd
     .option('--cron <expr>', 'cron expression: 5 fields, 6 with seconds first, or @daily/@hourly/...')
-    .option('--every <duration>', 'fixed interval, e.g. 5m, 1h30m, PT15M')
+    .option('--every <duration>', 'fixed interval of at least 1s, e.g. 5m, 1h30m, PT15M')
     .option('--at <instant>', 'one instant, e.g. 2026-12-01T02:30 (local to --tz unless it has an offset)')
     .option('--tz <zone>', 'IANA time zone (default UTC)')
     .option('--start <instant>', 'nothing fires before this instant')

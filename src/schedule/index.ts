@@ -13,7 +13,7 @@ import { zoneOffsets } from './offsets.js';
 import { checkTimezone } from './zone.js';
 import { ZonedCron } from './zoned.js';
 
-export { parseDuration, parsePositiveDuration, formatDuration } from './duration.js';
+export { parseDuration, parsePositiveDuration, parseInterval, formatDuration } from './duration.js';
 export { checkTimezone, parseInstant, formatInstant } from './zone.js';
 export { parseCron, isWallClock, MACROS, type ParsedCron } from './cron.js';
 
