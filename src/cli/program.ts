@@ -125,7 +125,7 @@ export function buildProgram(): Command {
   program
     .command('run <name>')
     .description('execute a job now, in this process, with its delivery semantics; exit 0 on success, 1 on failure')
-    .option('--idempotency-key <key>', 'a key already used returns the recorded result without executing')
+    .option('--idempotency-key <key>', 'a key already used returns the recorded result without executing; no "@", which marks the keys tock makes')
     .action(lazy(() => import('./run.js')));
 
   program

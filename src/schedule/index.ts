@@ -46,7 +46,10 @@ export function nextFires(input: ScheduleInput, fromMs: number, n: number): numb
   return out;
 }
 
-/** An occurrence's identity: the job's name and the nominal instant, nothing else. */
+/**
+ * An occurrence's identity: the job's name and the nominal instant, nothing else. The `@`
+ * marks keys tock makes; a key a person gives may not contain one (`tock run`).
+ */
 export function idempotencyKey(jobName: string, scheduledAtMs: number): string {
   return `${jobName}@${isoInstant(scheduledAtMs)}`;
 }
