@@ -1,16 +1,20 @@
-// Input a security review found accepted or recorded wrongly (issue 13): an `every` below
-// one second, and a manual key that takes a scheduled firing's place. Real CLI processes,
-// real daemons and a real SQLite store per test.
+// Input a security review found accepted or recorded wrongly (issue 13, items 7, 10, 12):
+// an `every` below one second, a manual key that takes a scheduled firing's place, and an
+// attempt recorded as started when it was due rather than when its target started. Real
+// CLI processes, real daemons and a real SQLite store per test; the store is locked from
+// this process to hold a runner up, and the assertions order instants, they time nothing.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import {
   exited,
   isCleanError,
   storeChecksum,
   tock,
+  tockAsync,
   tockSpawn,
   waitFor,
   withSandbox,
@@ -19,6 +23,7 @@ import {
 } from './helpers/cli.js';
 import type { HistoryOcc } from './helpers/store-env.js';
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const iso = (t: number) => new Date(t).toISOString();
 /** A whole second at least `lead` ms from now. */
 const wholeSecondAfter = (lead: number) => Math.ceil((Date.now() + lead) / 1000) * 1000;
@@ -30,7 +35,7 @@ function ok(sb: Sandbox, args: string[]): string {
 }
 
 function history(sb: Sandbox, job: string): HistoryOcc[] {
-  const r = tock(sb, ['history', job, '--json']);
+  const r = tock(sb, ['history', job, '--json', '--limit', '1000']);
   assert.equal(r.status, 0, r.stderr);
   return r.json() as HistoryOcc[];
 }
@@ -51,6 +56,22 @@ async function startDaemon(sb: Sandbox) {
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited(child);
+    },
+  };
+}
+
+/** Holds the store's write lock from this process, as a busy writer would, until release(). */
+function lockStore(sb: Sandbox) {
+  const db = new Database(sb.db);
+  db.pragma('busy_timeout = 5000');
+  db.exec('BEGIN IMMEDIATE');
+  return {
+    /** Lets writers in again; returns the instant just before, which every waiting writer follows. */
+    release(): number {
+      const at = Date.now();
+      db.exec('ROLLBACK');
+      db.close();
+      return at;
     },
   };
 }
@@ -131,5 +152,60 @@ test(
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /key deploy-42 was already used by occurrence #\d+; not executing it again/);
     assert.deepEqual(lines(runs), [scheduledKey, 'deploy-42'], 'a repeated key executed again');
+  }),
+);
+
+// ---- item 12: an attempt's started_at is when its target started -------------------------
+
+function assertStartedAfter(occ: HistoryOcc, released: number): void {
+  const shown = JSON.stringify(occ.attempts);
+  assert.equal(occ.attempts.length, 1, shown);
+  const [a] = occ.attempts;
+  assert.ok(a.finished_at !== null, shown);
+  assert.ok(Date.parse(a.started_at) >= released, `started_at ${a.started_at} is before the store let the runner start the target (${iso(released)})`);
+  assert.ok(Date.parse(a.started_at) <= Date.parse(a.finished_at!), `started_at after finished_at: ${shown}`);
+}
+
+test(
+  'a daemon held up by a locked store records when each target started, not the instant it was due',
+  withSandbox(async (sb) => {
+    const daemon = await startDaemon(sb);
+    try {
+      ok(sb, ['add', 'late', '--cron', '* * * * * *', '--overlap', 'allow', '--shell', 'true']);
+      await waitFor('a first firing', () => history(sb, 'late').some((o) => o.state === 'succeeded'), 20_000, 100);
+      // A firing is claimed at most 25 ms before it is due, so one due 50 ms or more after
+      // the lock was taken is claimed after: its claim waits for the release, and its target
+      // cannot start before it.
+      const lock = lockStore(sb);
+      const lockedAt = Date.now();
+      await sleep(2_500);
+      const released = lock.release();
+      const held = await waitFor(
+        'the firings held up by the lock to finish',
+        () => {
+          const due = history(sb, 'late').filter((o) => Date.parse(o.scheduled_at) >= lockedAt + 50 && Date.parse(o.scheduled_at) < released);
+          return due.length > 0 && due.every((o) => o.state === 'succeeded') && due;
+        },
+        20_000,
+        250,
+      );
+      for (const occ of held) assertStartedAfter(occ, released);
+    } finally {
+      await daemon.stop();
+    }
+  }),
+);
+
+test(
+  'tock run held up by a locked store records when the target started, not when the command began',
+  withSandbox(async (sb) => {
+    ok(sb, ['add', 'now', '--every', '1h', '--shell', 'true']);
+    const lock = lockStore(sb);
+    const run = tockAsync(sb, ['run', 'now', '--json']);
+    await sleep(2_500); // the command starts and waits for the lock (up to its busy timeout, 5 s)
+    const released = lock.release();
+    const r = await run;
+    assert.equal(r.status, 0, r.stderr);
+    assertStartedAfter(r.json() as HistoryOcc, released);
   }),
 );
