@@ -88,6 +88,7 @@ export interface AttemptResult {
   outputBytes: number;
   /** A Retry-After the target asked for, in ms (already parsed), if any. */
   retryAfterMs?: number;
+  /** When the executor took the attempt up, just before the spawn or the request: the attempt's recorded start. */
   startedAt: number;
   finishedAt: number;
 }

@@ -314,6 +314,7 @@ describe('catch-up after downtime: daemon 2 s, down 4 s, daemon again', () => {
   let t2 = 0; // the second daemon started
   let jobs = new Map<string, Occ[]>();
   let ran = new Map<string, number>();
+  const DRAINS = ['cu-drain-1', 'cu-drain-2', 'cu-drain-3', 'cu-drain-4'];
   const policies: Record<string, Record<string, unknown>> = {
     'cu-skip': { catchup: 'skip' },
     'cu-latest': { catchup: 'latest' },
@@ -326,8 +327,10 @@ describe('catch-up after downtime: daemon 2 s, down 4 s, daemon again', () => {
     w = new World();
     const d1 = await w.daemon();
     S = wholeSecondAfter(1500);
-    // cu-drain has many instants to catch up, so its catch-up takes seconds and live firings come due meanwhile.
-    const drain = { name: 'cu-drain', every: '250ms', catchup: 'all', window: { start: iso(S) }, shell: w.target('cu-drain.log') };
+    // The cu-drain jobs have many instants to catch up between them (every is at least 1 s,
+    // so four jobs take the place of one every 250ms), so catch-up takes a while and live
+    // firings come due meanwhile.
+    const drains = DRAINS.map((name) => ({ name, every: '1s', catchup: 'all', window: { start: iso(S) }, shell: w!.target(`${name}.log`) }));
     w.apply([
       ...Object.entries(policies).map(([name, p]) => ({
         name,
@@ -336,7 +339,7 @@ describe('catch-up after downtime: daemon 2 s, down 4 s, daemon again', () => {
         shell: w!.target(`${name}.log`),
         ...p,
       })),
-      drain,
+      ...drains,
     ]);
     await sleepUntil(S + 2_300);
     t1 = Date.now();
@@ -349,7 +352,7 @@ describe('catch-up after downtime: daemon 2 s, down 4 s, daemon again', () => {
     assert.equal((await w.stop(d2)).code, 0, d2.output());
     jobs = byJob(w.history());
     ran = new Map();
-    for (const name of [...Object.keys(policies), 'cu-drain']) for (const [k, n] of startsPerKey(w.runs(`${name}.log`))) ran.set(k, n);
+    for (const name of [...Object.keys(policies), ...DRAINS]) for (const [k, n] of startsPerKey(w.runs(`${name}.log`))) ran.set(k, n);
   });
   after(() => w?.cleanup());
 
@@ -428,10 +431,10 @@ describe('catch-up after downtime: daemon 2 s, down 4 s, daemon again', () => {
 
   test('firings after the restart are not skipped behind catch-up occurrences that are merely pending', () => {
     // SPEC §5: overlap applies "when the previous occurrence of the job is still running";
-    // a caught-up occurrence waiting its turn is not running. cu-drain (every 250ms) has
-    // ~18 instants to catch up, so its live firings always come due during the catch-up.
-    const drain = jobs.get('cu-drain')!;
-    assert.ok(drain.filter((o) => o.origin === 'catchup' && o.state === 'succeeded').length >= 8, 'cu-drain caught up');
+    // a caught-up occurrence waiting its turn is not running. The cu-drain jobs (every 1s)
+    // have ~18 instants to catch up, so live firings come due during the catch-up.
+    const drained = DRAINS.flatMap((name) => jobs.get(name)!);
+    assert.ok(drained.filter((o) => o.origin === 'catchup' && o.state === 'succeeded').length >= 8, 'cu-drain jobs caught up');
     assert.deepEqual([...ran].filter(([, n]) => n > 1), [], 'an instant executed twice');
     for (const [name, occ] of jobs) {
       for (const o of occ.filter((x) => x.origin === 'schedule' && ms(x.scheduled_at) > t2)) {

@@ -33,7 +33,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function scheduleFlags(cmd: Command): Command {
   return cmd
     .option('--cron <expr>', 'cron expression: 5 fields, 6 with seconds first, or @daily/@hourly/...')
-    .option('--every <duration>', 'fixed interval, e.g. 5m, 1h30m, PT15M')
+    .option('--every <duration>', 'fixed interval of at least 1s, e.g. 5m, 1h30m, PT15M')
     .option('--at <instant>', 'one instant, e.g. 2026-12-01T02:30 (local to --tz unless it has an offset)')
     .option('--tz <zone>', 'IANA time zone (default UTC)')
     .option('--start <instant>', 'nothing fires before this instant')
@@ -125,7 +125,7 @@ export function buildProgram(): Command {
   program
     .command('run <name>')
     .description('execute a job now, in this process, with its delivery semantics; exit 0 on success, 1 on failure')
-    .option('--idempotency-key <key>', 'a key already used returns the recorded result without executing')
+    .option('--idempotency-key <key>', 'a key already used returns the recorded result without executing; no "@", which marks the keys tock makes')
     .action(lazy(() => import('./run.js')));
 
   program

@@ -13,10 +13,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export default async function run(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const name = String(args[0]);
-  const given = o.idempotencyKey === undefined ? undefined : String(o.idempotencyKey);
-  if (given !== undefined && !KEY_PATTERN.test(given)) {
-    throw usageError('--idempotency-key: use 1 to 255 printable ASCII characters without spaces');
-  }
+  const given = o.idempotencyKey === undefined ? undefined : checkKey(String(o.idempotencyKey));
   await useColor(global);
   return withStore(global, async (store) => {
     const job = store.jobs.get(name);
@@ -58,6 +55,21 @@ export default async function run(args: unknown[], o: Record<string, unknown>, g
       runner.close();
     }
   });
+}
+
+/**
+ * A key given by a person. `@` is tock's own: every key it makes is `<job>@...` (a firing:
+ * `<job>@<instant>`; a run without a key: `<job>@manual:...`), so a key without `@` can
+ * never take the place of one, and a scheduled firing is never swallowed by a manual run.
+ */
+function checkKey(key: string): string {
+  if (!KEY_PATTERN.test(key)) throw usageError('--idempotency-key: use 1 to 255 printable ASCII characters without spaces');
+  if (key.includes('@')) {
+    throw usageError(
+      `--idempotency-key: ${JSON.stringify(key)} contains "@", which tock reserves for its own keys (<job>@<instant> for a scheduled firing); choose a key without "@"`,
+    );
+  }
+  return key;
 }
 
 async function repeated(store: Store, occ: OccurrenceRow, name: string, global: GlobalOptions, signal: AbortSignal) {

@@ -6,6 +6,7 @@ import {
   parseCron,
   parseDuration,
   parseInstant,
+  parseInterval,
   parsePositiveDuration,
 } from '../schedule/index.js';
 import {
@@ -214,7 +215,7 @@ function readSchedule(r: Reader, timezone: string): Schedule | undefined {
     return expr === undefined ? undefined : { kind: 'cron', expr, timezone };
   }
   if (field === 'every') {
-    const everyMs = r.parse('every', parsePositiveDuration);
+    const everyMs = r.parse('every', parseInterval);
     return everyMs === undefined ? undefined : { kind: 'every', expr: String(r.value('every')).trim(), everyMs, timezone };
   }
   const atMs = r.parse('at', (v) => parseInstant(v, timezone));

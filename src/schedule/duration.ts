@@ -46,6 +46,18 @@ export function parsePositiveDuration(text: string): number {
   return ms;
 }
 
+/** The shortest `every` (SPEC §2): a finer interval floods the store and the log, it schedules nothing useful. */
+export const MIN_EVERY_MS = SECOND;
+
+/** An `every` interval: positive, and at least MIN_EVERY_MS. */
+export function parseInterval(text: string): number {
+  const ms = parsePositiveDuration(text);
+  if (ms < MIN_EVERY_MS) {
+    throw usageError(`"${text.trim()}" is shorter than 1s, the minimum for every: write 1s or more (a 6-field cron also fires each second)`);
+  }
+  return ms;
+}
+
 /** The short form: 90000 -> `1m30s`, 250 -> `250ms`, 0 -> `0s`. */
 export function formatDuration(ms: number): string {
   if (ms < 0) return `-${formatDuration(-ms)}`;

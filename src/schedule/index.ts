@@ -13,7 +13,7 @@ import { zoneOffsets } from './offsets.js';
 import { checkTimezone } from './zone.js';
 import { ZonedCron } from './zoned.js';
 
-export { parseDuration, parsePositiveDuration, formatDuration } from './duration.js';
+export { parseDuration, parsePositiveDuration, parseInterval, formatDuration } from './duration.js';
 export { checkTimezone, parseInstant, formatInstant } from './zone.js';
 export { parseCron, isWallClock, MACROS, type ParsedCron } from './cron.js';
 
@@ -46,7 +46,10 @@ export function nextFires(input: ScheduleInput, fromMs: number, n: number): numb
   return out;
 }
 
-/** An occurrence's identity: the job's name and the nominal instant, nothing else. */
+/**
+ * An occurrence's identity: the job's name and the nominal instant, nothing else. The `@`
+ * marks keys tock makes; a key a person gives may not contain one (`tock run`).
+ */
 export function idempotencyKey(jobName: string, scheduledAtMs: number): string {
   return `${jobName}@${isoInstant(scheduledAtMs)}`;
 }

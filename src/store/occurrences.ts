@@ -74,7 +74,7 @@ export interface NewOccurrence {
   leaseOwner?: string;
   leaseExpiresAt?: number;
   now: number;
-  /** running: when attempt 1 starts, if later than now (a firing claimed ahead of its time). */
+  /** running: when attempt 1 is due to start, if later than now (claimed ahead); finishAttempt records the real start. */
   startsAt?: number;
 }
 
@@ -191,11 +191,15 @@ export class OccurrencesSql {
       .run(id, n, trigger, runner, now);
   }
 
-  /** Records what an attempt returned. */
+  /**
+   * Records what an attempt returned, with the instant its target really started: the row
+   * was opened with the instant it was due to start (claimed ahead, or by a runner that
+   * then waited for the store), which is not what happened.
+   */
   finishAttempt(id: number, n: number, r: AttemptResult): void {
     this.s
       .get(
-        `UPDATE attempts SET finished_at = @finishedAt, outcome = @outcome, exit_code = @exitCode, signal = @signal,
+        `UPDATE attempts SET started_at = @startedAt, finished_at = @finishedAt, outcome = @outcome, exit_code = @exitCode, signal = @signal,
            http_status = @httpStatus, error = @error, output = @output, output_truncated = @truncated,
            output_bytes = @outputBytes
          WHERE occurrence_id = @id AND n = @n`,
@@ -203,6 +207,7 @@ export class OccurrencesSql {
       .run({
         id,
         n,
+        startedAt: r.startedAt,
         finishedAt: r.finishedAt,
         outcome: r.outcome,
         exitCode: r.exitCode ?? null,

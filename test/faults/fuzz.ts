@@ -198,7 +198,9 @@ function generate(rng: Rng, i: number): Input {
       const d = durationGen(rng);
       const flag = rng.pick(['--every', '--timeout', '--jitter', '--catchup-window', '--backoff']);
       const zeroBad = flag === '--every' || flag === '--timeout' || flag === '--catchup-window' || flag === '--backoff';
-      const expect: Expect = d.expect === 'valid' && d.ms === 0 && zeroBad ? 'invalid' : d.expect;
+      // every fires at most once a second (SPEC §2): a shorter valid duration is refused there.
+      const tooShort = flag === '--every' && d.ms !== undefined && d.ms < 1000;
+      const expect: Expect = d.expect === 'valid' && ((d.ms === 0 && zeroBad) || tooShort) ? 'invalid' : d.expect;
       const sched = flag === '--every' ? [] : ['--every', '1h'];
       return { category: 'durations', expect, add: [...sched, flag, d.text, ...shell], check: flag === '--every' ? { kind: 'every', ms: d.ms } : undefined };
     }
