@@ -2,6 +2,7 @@
 // with their attempts, durations, exit codes or HTTP statuses and errors.
 
 import { notFound, usageError } from '../errors.js';
+import { escapeLine } from '../escape.js';
 import { parseDuration, parseInstant } from '../schedule/index.js';
 import { STATES, type OccurrenceState } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
@@ -30,16 +31,17 @@ export default async function history(args: unknown[], o: Record<string, unknown
     const lines = rows.map(({ occ, attempts }) => {
       const last = attempts[attempts.length - 1];
       const took = last?.finished_at ? durationText(attempts.reduce((s, a) => s + ((a.finished_at ?? a.started_at) - a.started_at), 0)) : '-';
-      const result = last ? attemptResultText(last) : (occ.reason ?? '');
+      const reason = occ.reason === null ? null : escapeLine(occ.reason);
+      const result = last ? attemptResultText(last) : (reason ?? '');
       return [
         String(occ.id),
-        occ.job,
+        escapeLine(occ.job),
         when(occ.scheduled_at),
         occ.trigger,
         stateColor(occ.state),
         String(attempts.length),
         took,
-        clip(occ.state === 'skipped' || occ.state === 'missed' || occ.state === 'abandoned' ? (occ.reason ?? result) : result, 60),
+        clip(occ.state === 'skipped' || occ.state === 'missed' || occ.state === 'abandoned' ? (reason ?? result) : result, 60),
       ];
     });
     print(table(['ID', 'JOB', 'SCHEDULED', 'TRIGGER', 'STATE', 'ATTEMPTS', 'DURATION', 'RESULT'], lines));
