@@ -23,3 +23,22 @@ export function escapeLine(text: string): string {
 export function escapeOutput(text: string): string {
   return text.replace(CONTROL_IN_OUTPUT, visible);
 }
+
+/** Input echoed in an error is cut to this many characters: the line stays readable whatever was typed. */
+export const ECHO_LIMIT = 60;
+
+/** Input echoed in a message, escaped, and cut with its length said: `aaaa… (100000 characters)`. */
+export function echo(text: string, limit = ECHO_LIMIT): string {
+  return text.length <= limit ? escapeLine(text) : `${escapeLine(head(text, limit))}… (${text.length} characters)`;
+}
+
+/** As echo, in quotes: `"61 * * * *"`, `"aaaa…" (100000 characters)`. */
+export function quote(text: string, limit = ECHO_LIMIT): string {
+  return text.length <= limit ? `"${escapeLine(text)}"` : `"${escapeLine(head(text, limit))}…" (${text.length} characters)`;
+}
+
+/** The first `n` UTF-16 units, one fewer rather than half of a surrogate pair. */
+function head(text: string, n: number): string {
+  const last = text.charCodeAt(n - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? n - 1 : n);
+}

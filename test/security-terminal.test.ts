@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import {
   BIN,
   exited,
+  isCleanError,
+  storeChecksum,
   tock,
   tockAsync,
   tockSpawn,
@@ -153,5 +155,54 @@ test(
     } finally {
       await server.close();
     }
+  }),
+);
+
+/** A rejected input: exit 2, one short escaped `tock:` line, the store unchanged. */
+function rejectsBriefly(sb: Sandbox, args: string[], message: RegExp, maxBytes = 300) {
+  const before = storeChecksum(sb.db);
+  const r = tock(sb, args);
+  assert.equal(r.status, 2, r.stderr.slice(0, 500));
+  assert.ok(isCleanError(r), r.stderr.slice(0, 500));
+  assert.match(r.stderr, message);
+  assert.ok(Buffer.byteLength(r.stderr) < maxBytes, `${Buffer.byteLength(r.stderr)} bytes: ${r.stderr.slice(0, 500)}`);
+  assert.doesNotMatch(r.stderr, RAW_CONTROL);
+  assert.equal(storeChecksum(sb.db), before, 'store unchanged');
+}
+
+test(
+  'a name that is not text says so, with the path of each',
+  withSandbox((sb) => {
+    assert.equal(tock(sb, ['list']).status, 0); // creates the store, so its checksum can be compared
+    const job = (name: string) => `  - name: ${name}\n    every: 1h\n    shell: "true"\n`;
+    const file = writeFile(sb, 'jobs.yaml', `jobs:\n${job('123')}${job('[a, b]')}${job('{a: 1}')}${job('true')}`);
+    rejectsBriefly(sb, ['apply', file], /jobs\[0\]\.name: a name must be text, got number 123/, 1000);
+    const r = tock(sb, ['apply', file]);
+    assert.match(r.stderr, /jobs\[1\]\.name: a name must be text, got a list/);
+    assert.match(r.stderr, /jobs\[2\]\.name: a name must be text, got a mapping/);
+    assert.match(r.stderr, /jobs\[3\]\.name: a name must be text, got boolean true/);
+    assert.doesNotMatch(r.stderr, /needs a name/);
+  }),
+);
+
+test(
+  'long or hostile input echoed in an error is escaped and cut to one short line',
+  withSandbox((sb) => {
+    assert.equal(tock(sb, ['list']).status, 0);
+    const long = 'a'.repeat(100_000);
+    const sh = ['--shell', 'true'];
+    rejectsBriefly(sb, ['add', long, '--every', '1h', ...sh], /<name>: invalid job name "a{60}…" \(100000 characters\)/);
+    rejectsBriefly(sb, ['apply', writeFile(sb, 'long.yaml', `jobs:\n  - name: ${long}\n    every: 1h\n    shell: "true"\n`)], /jobs\[0\]\.name: invalid job name "a+…" \(100000 characters\)/);
+    rejectsBriefly(sb, ['add', `x\u009b2J${OSC52}`, '--every', '1h', ...sh], /invalid job name "x\\x9b2J\\x1b\]52;c;SGVsbG8=\\x07"/);
+    rejectsBriefly(sb, ['add', 'x', '--every', long, ...sh], /--every: "a+…" \(100000 characters\) is not a duration/);
+    rejectsBriefly(sb, ['add', 'x', '--every', '1'.repeat(100_000), ...sh], /has no unit/);
+    rejectsBriefly(sb, ['add', 'x', '--every', '1h', '--tz', long, ...sh], /unknown time zone "a+…" \(100000 characters\)/);
+    rejectsBriefly(sb, ['add', 'x', '--every', '1h', '--http', `ftp://${long}`], /only http and https/);
+    rejectsBriefly(sb, ['add', 'x', '--cron', `${long} * * * *`, ...sh], /cron "a+…" \(100008 characters\): minute "a+…"/, 400);
+    rejectsBriefly(sb, ['add', 'x', '--every', '1h', '--delivery', long, ...sh], /--delivery: "a+…" \(100000 characters\) is not one of/);
+    rejectsBriefly(sb, ['add', 'x', '--every', '1h', `--${long}`, ...sh], /unknown option/);
+    const missing = tock(sb, ['show', long]);
+    assert.equal(missing.status, 3);
+    assert.ok(Buffer.byteLength(missing.stderr) < 300, missing.stderr.slice(0, 500));
   }),
 );

@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { notFound, usageError } from '../errors.js';
-import { escapeLine, escapeOutput } from '../escape.js';
+import { echo, escapeLine, escapeOutput } from '../escape.js';
 import { awaitFinal, CLI_LEASE_MS, interruptSignal, runToEnd, startInlineRunner } from '../daemon/inline.js';
 import type { OccurrenceRow, Store } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
@@ -21,7 +21,7 @@ export default async function run(args: unknown[], o: Record<string, unknown>, g
   await useColor(global);
   return withStore(global, async (store) => {
     const job = store.jobs.get(name);
-    if (!job) throw notFound(`no job named ${name} (see tock list)`);
+    if (!job) throw notFound(`no job named ${echo(name)} (see tock list)`);
     const now = Date.now();
     const key = given ?? `${name}@manual:${new Date(now).toISOString()}:${randomBytes(4).toString('hex')}`;
     const interrupt = interruptSignal();
