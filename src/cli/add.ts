@@ -3,6 +3,7 @@
 
 import { ValidationErrors, usageError } from '../errors.js';
 import { readJob, type Raw } from '../config/job.js';
+import { quote } from '../escape.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, useColor, withStore } from './io.js';
 import { jobJson, jobText, rememberNext, results, upcoming } from './jobs-view.js';
@@ -96,7 +97,7 @@ function pairs(list: string[] | undefined, sep: string, flag: string, form: stri
   const out: Record<string, string> = {};
   for (const item of list) {
     const i = item.indexOf(sep);
-    if (i <= 0) problems.push(`${flag}: ${JSON.stringify(item)} is not ${form}`);
+    if (i <= 0) problems.push(`${flag}: ${quote(item)} is not ${form}`);
     else out[item.slice(0, i).trim()] = sep === ':' ? item.slice(i + 1).trim() : item.slice(i + 1);
   }
   return out;
@@ -105,7 +106,7 @@ function pairs(list: string[] | undefined, sep: string, flag: string, form: stri
 function statuses(text: string, problems: string[]): unknown {
   const list = text.split(',').map((s) => s.trim());
   if (!list.every((s) => /^\d{3}$/.test(s))) {
-    problems.push(`--expect: ${JSON.stringify(text)} is not a comma-separated list of HTTP statuses`);
+    problems.push(`--expect: ${quote(text)} is not a comma-separated list of HTTP statuses`);
     return undefined;
   }
   return list.map(Number);

@@ -2,6 +2,7 @@
 // with their attempts, durations, exit codes or HTTP statuses and errors.
 
 import { notFound, usageError } from '../errors.js';
+import { echo, escapeLine, quote } from '../escape.js';
 import { parseDuration, parseInstant } from '../schedule/index.js';
 import { STATES, type OccurrenceState } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
@@ -14,14 +15,14 @@ export default async function history(args: unknown[], o: Record<string, unknown
   const limit = intFlag(o.limit, '--limit', 1, 1_000_000, 20);
   const state = o.status === undefined ? undefined : String(o.status);
   if (state !== undefined && !(STATES as readonly string[]).includes(state)) {
-    throw usageError(`--status ${JSON.stringify(state)} is not one of ${STATES.join(', ')}`);
+    throw usageError(`--status ${quote(state)} is not one of ${STATES.join(', ')}`);
   }
   const sinceMs = o.since === undefined ? undefined : since(String(o.since));
   await useColor(global);
   await withStore(global, (store) => {
     const rows = store.read(() => {
       if (job !== undefined && !store.jobs.get(job) && store.occurrences.history({ job, limit: 1 }).length === 0) {
-        throw notFound(`no job named ${job} and no history for it (see tock list)`);
+        throw notFound(`no job named ${echo(job)} and no history for it (see tock list)`);
       }
       return withAttempts(store, store.occurrences.history({ job, state: state as OccurrenceState | undefined, sinceMs, limit }));
     });
@@ -30,16 +31,17 @@ export default async function history(args: unknown[], o: Record<string, unknown
     const lines = rows.map(({ occ, attempts }) => {
       const last = attempts[attempts.length - 1];
       const took = last?.finished_at ? durationText(attempts.reduce((s, a) => s + ((a.finished_at ?? a.started_at) - a.started_at), 0)) : '-';
-      const result = last ? attemptResultText(last) : (occ.reason ?? '');
+      const reason = occ.reason === null ? null : escapeLine(occ.reason);
+      const result = last ? attemptResultText(last) : (reason ?? '');
       return [
         String(occ.id),
-        occ.job,
+        escapeLine(occ.job),
         when(occ.scheduled_at),
         occ.trigger,
         stateColor(occ.state),
         String(attempts.length),
         took,
-        clip(occ.state === 'skipped' || occ.state === 'missed' || occ.state === 'abandoned' ? (occ.reason ?? result) : result, 60),
+        clip(occ.state === 'skipped' || occ.state === 'missed' || occ.state === 'abandoned' ? (reason ?? result) : result, 60),
       ];
     });
     print(table(['ID', 'JOB', 'SCHEDULED', 'TRIGGER', 'STATE', 'ATTEMPTS', 'DURATION', 'RESULT'], lines));
@@ -54,7 +56,7 @@ function since(text: string): number {
     try {
       return Date.now() - parseDuration(text);
     } catch {
-      throw usageError(`--since ${JSON.stringify(text)}: give an ISO-8601 instant (2026-11-23T02:00Z) or a duration back from now (2h, P1D)`);
+      throw usageError(`--since ${quote(text)}: give an ISO-8601 instant (2026-11-23T02:00Z) or a duration back from now (2h, P1D)`);
     }
   }
 }

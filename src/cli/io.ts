@@ -9,6 +9,7 @@ import { zoneAbbreviation } from '../schedule/zone.js';
 import { Store, defaultStorePath } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
 import { usageError } from '../errors.js';
+import { quote } from '../escape.js';
 
 export function storePath(global: GlobalOptions): string {
   return global.db ? path.resolve(global.db) : defaultStorePath();
@@ -111,7 +112,7 @@ export function intFlag(value: unknown, flag: string, min: number, max: number, 
   if (value === undefined) return fallback;
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw usageError(`${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`);
+    throw usageError(`${flag} ${quote(String(value))}: expected a whole number from ${min} to ${max}`);
   }
   return n;
 }

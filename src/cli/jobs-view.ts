@@ -1,10 +1,12 @@
 // How a job looks to a user: its JSON document (SPEC §6, snake_case, ISO-8601 UTC) and
-// its human-readable block, both with the next fire times.
+// its human-readable block, both with the next fire times. What a job's author wrote
+// (command, URL, headers, description...) is escaped in the human forms, never in JSON.
 
 import type { JobRow, Store } from '../store/index.js';
 import { compileJob, firing, nextFirings, type Firing } from '../schedule/for-job.js';
 import { describeSchedule, formatDuration } from '../schedule/index.js';
 import type { JobSpec, Target } from '../types.js';
+import { escapeLine } from '../escape.js';
 import { iso, span, stateColor, when } from './io.js';
 
 export interface LastResult {
@@ -38,8 +40,9 @@ export function targetJson(t: Target): Record<string, unknown> {
     : { kind: 'http', method: t.method, url: t.url, headers: t.headers, body: t.body ?? null, expect: t.expect ?? null };
 }
 
+/** `shell: CMD` or `http: METHOD URL`, escaped for a terminal. */
 export function targetText(t: Target): string {
-  return t.kind === 'shell' ? `shell: ${t.command}` : `http: ${t.method} ${t.url}`;
+  return escapeLine(t.kind === 'shell' ? `shell: ${t.command}` : `http: ${t.method} ${t.url}`);
 }
 
 export function scheduleJson(spec: JobSpec): Record<string, unknown> {
@@ -105,16 +108,16 @@ export function recentMarks(recent: string[], paint: (state: string, mark: strin
 export function jobText(row: JobRow, next: Firing[], now: number, last: LastResult | null): string {
   const s = row.spec;
   const t = s.target;
-  const lines: [string, string][] = [['schedule', describeSchedule(s.schedule)]];
+  const lines: [string, string][] = [['schedule', escapeLine(describeSchedule(s.schedule))]];
   if (s.startMs !== undefined || s.endMs !== undefined) lines.push(['window', `${when(s.startMs)} .. ${when(s.endMs)}`]);
   if (s.jitterMs) lines.push(['jitter', formatDuration(s.jitterMs)]);
   lines.push(['target', targetText(t)]);
   if (t.kind === 'shell') {
-    if (t.cwd) lines.push(['cwd', t.cwd]);
-    for (const [k, v] of Object.entries(t.env ?? {})) lines.push(['env', `${k}=${v}`]);
+    if (t.cwd) lines.push(['cwd', escapeLine(t.cwd)]);
+    for (const [k, v] of Object.entries(t.env ?? {})) lines.push(['env', escapeLine(`${k}=${v}`)]);
   } else {
-    for (const [k, v] of Object.entries(t.headers)) lines.push(['header', `${k}: ${v}`]);
-    if (t.body !== undefined) lines.push(['body', t.body]);
+    for (const [k, v] of Object.entries(t.headers)) lines.push(['header', escapeLine(`${k}: ${v}`)]);
+    if (t.body !== undefined) lines.push(['body', escapeLine(t.body)]);
     if (t.expect) lines.push(['expect', t.expect.join(', ')]);
   }
   const retry = s.retries
@@ -124,11 +127,11 @@ export function jobText(row: JobRow, next: Firing[], now: number, last: LastResu
   const window = s.catchupWindowMs ? `, within ${formatDuration(s.catchupWindowMs)}` : '';
   const limit = s.catchup === 'all' ? ` (at most ${s.catchupLimit})` : '';
   lines.push(['policies', `overlap ${s.overlap}; catch-up ${s.catchup}${limit}${window}`]);
-  if (s.description) lines.push(['about', s.description]);
+  if (s.description) lines.push(['about', escapeLine(s.description)]);
   lines.push(['state', row.doneAt !== null ? 'done (one-shot, fired)' : row.paused ? 'paused' : 'active']);
   if (last) lines.push(['last', `${stateColor(last.state)} ${last.finished_at ? when(Date.parse(last.finished_at)) : ''}`]);
   next.forEach((f, i) => lines.push([i === 0 ? 'next' : '', `${when(f.fireAt)}  (in ${span(f.fireAt - now)})`]));
   if (next.length === 0) lines.push(['next', '-']);
   const width = Math.max(...lines.map(([k]) => k.length));
-  return [row.name, ...lines.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
+  return [escapeLine(row.name), ...lines.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
 }

@@ -2,6 +2,7 @@
 // soonest first, like `systemctl list-timers`.
 
 import { color } from './color.js';
+import { escapeLine } from '../escape.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, span, stateColor, useColor, when, withStore } from './io.js';
 import { jobJson, recentMarks, results, targetText, upcoming } from './jobs-view.js';
@@ -31,8 +32,8 @@ export default async function list(_args: unknown[], _o: Record<string, unknown>
       last?.finished_at ? when(Date.parse(last.finished_at)) : '-',
       last ? stateColor(last.state) : '-',
       recentMarks(recent, paint) || '-',
-      color.bold(row.name),
-      clip(describeSchedule(row.spec.schedule), 36),
+      color.bold(escapeLine(row.name)),
+      clip(escapeLine(describeSchedule(row.spec.schedule)), 36),
       clip(targetText(row.spec.target), 40),
       row.spec.delivery,
     ]);

@@ -1,6 +1,10 @@
 // `tock logs <occurrence-id>`: the captured output of every attempt of one occurrence.
+// On a terminal the output's control characters are shown escaped (a target's output must
+// not drive the reader's terminal); into a pipe or a file it is written as captured, like
+// `cat`; --json has the exact text for scripts.
 
 import { notFound } from '../errors.js';
+import { escapeLine, escapeOutput } from '../escape.js';
 import type { GlobalOptions } from './program.js';
 import { intFlag, iso, print, printJson, stateColor, useColor, when, withStore } from './io.js';
 import { attemptJson, attemptLine } from './occurrence-view.js';
@@ -22,12 +26,13 @@ export default async function logs(args: unknown[], _o: Record<string, unknown>,
         attempts: attempts.map((a) => ({ ...attemptJson(a), output: a.output ?? '' })),
       });
     }
-    print(`${occ.job} #${id} scheduled ${when(occ.scheduled_at)}, ${stateColor(occ.state)}${occ.reason ? `: ${occ.reason}` : ''}`);
+    const shown = process.stdout.isTTY ? escapeOutput : (text: string) => text;
+    print(`${escapeLine(occ.job)} #${id} scheduled ${when(occ.scheduled_at)}, ${stateColor(occ.state)}${occ.reason ? `: ${escapeLine(occ.reason)}` : ''}`);
     if (attempts.length === 0) print('no attempts: it never executed');
     for (const a of attempts) {
       print(`\n=== ${attemptLine(a)} (started ${when(a.started_at)})`);
       if (a.output_truncated) print(`(${a.output_bytes} bytes produced; the tail is kept)`);
-      print(a.output ? a.output.replace(/\n$/, '') : '(no output)');
+      print(a.output ? shown(a.output.replace(/\n$/, '')) : '(no output)');
     }
   });
 }

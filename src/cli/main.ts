@@ -3,6 +3,7 @@
 
 import { CommanderError } from 'commander';
 import { EXIT, TockError } from '../errors.js';
+import { echo, escapeLine } from '../escape.js';
 import { buildProgram } from './program.js';
 
 /** Called by bin/tock.js once the bundle has loaded whole (see there). */
@@ -20,10 +21,14 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Room for commander's own words around the argument it quotes. */
+const COMMANDER_LIMIT = 120;
+
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0) return 0; // --help, --version
-    const text = err.message.replace(/^error: /, '').split('\n')[0];
+    // commander quotes the offending argument whole: cut it like any echoed input.
+    const text = echo(err.message.replace(/^error: /, '').split('\n')[0], COMMANDER_LIMIT);
     process.stderr.write(`tock: ${text} (see tock --help)\n`);
     return EXIT.usage;
   }
@@ -37,7 +42,8 @@ function report(err: unknown): number {
   return EXIT.failed;
 }
 
+/** Messages quote input, paths and stored names: whatever they carry, they print as one escaped line. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return escapeLine(text.replace(/\s*\n\s*/g, ' ').trim());
 }
 

@@ -2,6 +2,7 @@
 // from now on and does not replay what the pause skipped.
 
 import { notFound } from '../errors.js';
+import { echo } from '../escape.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, withStore } from './io.js';
 
@@ -11,7 +12,7 @@ async function change(name: string, global: GlobalOptions, what: Change) {
   await withStore(global, (store) => {
     const changed = store.write(() => {
       const row = store.jobs.get(name);
-      if (!row) throw notFound(`no job named ${name} (see tock list)`);
+      if (!row) throw notFound(`no job named ${echo(name)} (see tock list)`);
       if (what === 'removed') return store.jobs.remove(name);
       return store.jobs.setPaused(name, what === 'paused', Date.now());
     });

@@ -2,6 +2,7 @@
 // with the same schedule maths the daemon uses.
 
 import { notFound, usageError } from '../errors.js';
+import { echo } from '../escape.js';
 import { NAME_PATTERN } from '../config/job.js';
 import { checkTimezone, formatInstant, nextFires, parseCron, parseInstant } from '../schedule/index.js';
 import { compileJob, nextFirings } from '../schedule/for-job.js';
@@ -19,7 +20,7 @@ export default async function next(args: unknown[], o: Record<string, unknown>, 
   if (NAME_PATTERN.test(what)) {
     times = await withStore(global, (store) => {
       const row = store.jobs.get(what);
-      if (!row) throw notFound(`no job named ${what}, and it is not a cron expression (see tock list)`);
+      if (!row) throw notFound(`no job named ${echo(what)}, and it is not a cron expression (see tock list)`);
       zone = tz ?? row.spec.schedule.timezone;
       return nextFirings(row, compileJob(row), from(zone), n).map((f) => f.fireAt);
     });

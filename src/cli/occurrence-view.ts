@@ -1,6 +1,7 @@
 // How occurrences and attempts look to a user: SPEC §6's history JSON and the readable lines.
 
 import type { AttemptRow, OccurrenceRow, Store } from '../store/index.js';
+import { escapeLine } from '../escape.js';
 import { durationText, iso, stateColor } from './io.js';
 
 export function attemptJson(a: AttemptRow): Record<string, unknown> {
@@ -45,14 +46,14 @@ export function withAttempts(store: Store, rows: OccurrenceRow[]) {
   return rows.map((o) => ({ occ: o, attempts: store.occurrences.attemptSummaries(o.id) }));
 }
 
-/** `exit 3`, `HTTP 503`, `SIGKILL`, or the error, whichever says most. */
+/** `exit 3`, `HTTP 503`, `SIGKILL`, or the error, whichever says most; escaped for a terminal. */
 export function attemptResultText(a: AttemptRow): string {
   const parts: string[] = [];
   if (a.http_status !== null) parts.push(`HTTP ${a.http_status}`);
   else if (a.exit_code !== null) parts.push(`exit ${a.exit_code}`);
   else if (a.signal) parts.push(a.signal);
   // The error adds to the status unless it only repeats it.
-  if (a.error && a.outcome !== 'succeeded' && !/^(exit status \d+|HTTP \d+[^(]*)$/.test(a.error)) parts.push(a.error);
+  if (a.error && a.outcome !== 'succeeded' && !/^(exit status \d+|HTTP \d+[^(]*)$/.test(a.error)) parts.push(escapeLine(a.error));
   return parts.join(': ') || a.outcome;
 }
 

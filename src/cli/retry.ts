@@ -2,6 +2,7 @@
 // under the same idempotency key, executed in this process; SPEC §4 decides what is allowed.
 
 import { notFound, usageError } from '../errors.js';
+import { escapeLine } from '../escape.js';
 import { CLI_LEASE_MS, interruptSignal, runToEnd, startInlineRunner } from '../daemon/inline.js';
 import { mayRetry } from '../semantics/delivery.js';
 import type { GlobalOptions } from './program.js';
@@ -29,7 +30,7 @@ export default async function retry(args: unknown[], o: Record<string, unknown>,
         store.occurrences.startAttempt(id, n, 'retry', runner.id, now + CLI_LEASE_MS, now);
         return { occ: { ...occ, trigger: 'retry' as const }, n };
       });
-      if (!global.json) print(`retrying ${before.job} #${id} as attempt ${started.n} (key ${before.idempotency_key})`);
+      if (!global.json) print(`retrying ${escapeLine(before.job)} #${id} as attempt ${started.n} (key ${escapeLine(before.idempotency_key)})`);
       await runToEnd(runner, started.occ, job.spec, started.n, interrupt.signal, () => {});
       return report(store, id, global);
     } finally {

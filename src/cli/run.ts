@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { notFound, usageError } from '../errors.js';
+import { echo, escapeLine, escapeOutput } from '../escape.js';
 import { awaitFinal, CLI_LEASE_MS, interruptSignal, runToEnd, startInlineRunner } from '../daemon/inline.js';
 import type { OccurrenceRow, Store } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
@@ -17,7 +18,7 @@ export default async function run(args: unknown[], o: Record<string, unknown>, g
   await useColor(global);
   return withStore(global, async (store) => {
     const job = store.jobs.get(name);
-    if (!job) throw notFound(`no job named ${name} (see tock list)`);
+    if (!job) throw notFound(`no job named ${echo(name)} (see tock list)`);
     const now = Date.now();
     const key = given ?? `${name}@manual:${new Date(now).toISOString()}:${randomBytes(4).toString('hex')}`;
     const interrupt = interruptSignal();
@@ -47,7 +48,7 @@ export default async function run(args: unknown[], o: Record<string, unknown>, g
       await runToEnd(runner, occ, job.spec, 1, interrupt.signal, ({ n, recorded, result }) => {
         if (global.json) return;
         const took = durationText(result.finishedAt - result.startedAt);
-        if (recorded.kind === 'retry') print(`attempt ${n} failed after ${took}: ${recorded.reason}; retrying in ${durationText(recorded.delayMs)}`);
+        if (recorded.kind === 'retry') print(`attempt ${n} failed after ${took}: ${escapeLine(recorded.reason)}; retrying in ${durationText(recorded.delayMs)}`);
       });
       return report(store, occ.id, global);
     } finally {
@@ -84,7 +85,7 @@ async function repeated(store: Store, occ: OccurrenceRow, name: string, global: 
   return report(store, occ.id, global);
 }
 
-/** Prints the occurrence as recorded; exit 0 if it succeeded, 1 otherwise. */
+/** Prints the occurrence as recorded, escaped even into a pipe (it is for reading); exit 0 if it succeeded, 1 otherwise. */
 export function report(store: Store, id: number, global: GlobalOptions): number {
   const occ = store.occurrences.byId(id)!;
   const attempts = store.occurrences.attempts(id);
@@ -93,8 +94,8 @@ export function report(store: Store, id: number, global: GlobalOptions): number 
   } else {
     for (const a of attempts) print(attemptLine(a));
     const last = attempts[attempts.length - 1];
-    if (last?.output) print(`--- output of attempt ${last.n}${last.output_truncated ? ' (tail)' : ''} ---\n${last.output.replace(/\n$/, '')}`);
-    print(`${occ.job} #${occ.id} ${stateColor(occ.state)}${occ.reason ? `: ${occ.reason}` : ''}`);
+    if (last?.output) print(`--- output of attempt ${last.n}${last.output_truncated ? ' (tail)' : ''} ---\n${escapeOutput(last.output.replace(/\n$/, ''))}`);
+    print(`${escapeLine(occ.job)} #${occ.id} ${stateColor(occ.state)}${occ.reason ? `: ${escapeLine(occ.reason)}` : ''}`);
   }
   return occ.state === 'succeeded' ? 0 : 1;
 }

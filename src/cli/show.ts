@@ -1,6 +1,7 @@
 // `tock show <name>`: one job in full, with its next 5 fire times.
 
 import { notFound } from '../errors.js';
+import { echo } from '../escape.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, useColor, withStore, iso } from './io.js';
 import { jobJson, jobText, results, upcoming } from './jobs-view.js';
@@ -10,7 +11,7 @@ export default async function show(args: unknown[], _o: Record<string, unknown>,
   await useColor(global);
   await withStore(global, (store) => {
     const row = store.jobs.get(name);
-    if (!row) throw notFound(`no job named ${name} (see tock list)`);
+    if (!row) throw notFound(`no job named ${echo(name)} (see tock list)`);
     const now = Date.now();
     const next = upcoming(row, now, 5);
     const { last, recent } = results(store, name, 10);

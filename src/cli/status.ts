@@ -6,6 +6,7 @@ import { STATES } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
 import { iso, print, printJson, span, stateColor, useColor, when, withStore } from './io.js';
 import { table } from './table.js';
+import { escapeLine } from '../escape.js';
 
 /** A runner is live if it has not stopped and beat within this long (it beats every 2-10 s). */
 const LIVE_MS = 30_000;
@@ -37,14 +38,14 @@ export default async function status(_args: unknown[], _o: Record<string, unknow
         occurrences: byState,
       });
     }
-    print(`store  ${store.file}`);
+    print(`store  ${escapeLine(store.file)}`);
     print(`jobs   ${jobs.length} (${jobs.filter((j) => j.paused).length} paused)\n`);
     if (daemons.length === 0) print('no live daemon: nothing fires; start one with `tock daemon`');
     else
       print(
         table(
           ['KIND', 'HOST', 'PID', 'SINCE', 'HEARTBEAT'],
-          runners.map((r) => [r.kind, r.host, String(r.pid), when(r.started_at), `${span(now - r.heartbeat_at)} ago`]),
+          runners.map((r) => [escapeLine(r.kind), escapeLine(r.host), String(r.pid), when(r.started_at), `${span(now - r.heartbeat_at)} ago`]),
         ),
       );
     print('');

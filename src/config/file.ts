@@ -7,6 +7,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { usageError, ValidationErrors } from '../errors.js';
 import type { JobSpec } from '../types.js';
 import { isMapping, POLICY_FIELDS, readJob, type Raw } from './job.js';
+import { echo, quote } from '../escape.js';
 
 export interface JobsFile {
   path: string;
@@ -19,7 +20,7 @@ export function loadJobsFile(file: string): JobsFile {
   try {
     text = fs.readFileSync(abs, 'utf8');
   } catch (err) {
-    throw usageError(`cannot read the jobs file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw usageError(`cannot read the jobs file ${echo(file, 200)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return { path: abs, jobs: parseJobsFile(text, file) };
 }
@@ -50,7 +51,7 @@ export function parseJobsFile(text: string, file: string): JobSpec[] {
   const problems: string[] = [];
   if (!isMapping(top)) throw new ValidationErrors([`${file}: expected a mapping with a jobs: list`]);
   for (const key of Object.keys(top)) {
-    if (key !== 'defaults' && key !== 'jobs') problems.push(`${key}: unknown top-level field (fields: defaults, jobs)`);
+    if (key !== 'defaults' && key !== 'jobs') problems.push(`${echo(key)}: unknown top-level field (fields: defaults, jobs)`);
   }
   const defaults = readDefaults(top.defaults, problems);
   const list = top.jobs;
@@ -69,7 +70,7 @@ export function parseJobsFile(text: string, file: string): JobSpec[] {
     const name = item.name;
     if (typeof name === 'string') {
       const first = seen.get(name);
-      if (first !== undefined) problems.push(`jobs[${i}].name: ${JSON.stringify(name)} is already used by jobs[${first}]`);
+      if (first !== undefined) problems.push(`jobs[${i}].name: ${quote(name)} is already used by jobs[${first}]`);
       else seen.set(name, i);
     }
     if (spec) jobs.push(spec);
@@ -86,7 +87,7 @@ function readDefaults(v: unknown, problems: string[]): Raw {
   }
   for (const key of Object.keys(v)) {
     if (!(POLICY_FIELDS as readonly string[]).includes(key)) {
-      problems.push(`defaults.${key}: not a policy field (fields: ${POLICY_FIELDS.join(', ')})`);
+      problems.push(`defaults.${echo(key)}: not a policy field (fields: ${POLICY_FIELDS.join(', ')})`);
     }
   }
   return v;

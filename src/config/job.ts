@@ -25,6 +25,7 @@ import {
   type Target,
 } from '../types.js';
 import { argProblem, HEADER_NAME, headerValueProblem } from '../target-rules.js';
+import { echo, quote } from '../escape.js';
 
 export type Raw = Record<string, unknown>;
 
@@ -64,9 +65,15 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME_RULE = 'letters, digits, dot, dash and underscore, starting with a letter or digit, at most 64 characters';
 
 export function checkName(name: unknown): string | undefined {
-  if (typeof name !== 'string' || name === '') return 'a job needs a name';
-  if (!NAME_PATTERN.test(name)) return `invalid job name ${JSON.stringify(name)}: use ${NAME_RULE}`;
+  if (name === undefined || name === null || name === '') return 'a job needs a name';
+  if (typeof name !== 'string') return `a name must be text, got ${kind(name)}${asText(name)}`;
+  if (!NAME_PATTERN.test(name)) return `invalid job name ${quote(name)}: use ${NAME_RULE}`;
   return undefined;
+}
+
+/** YAML reads `name: 2024` or `name: true` as a number or a boolean: say how to keep it text. */
+function asText(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'boolean' ? ` (write it in quotes: "${v}")` : '';
 }
 
 /** Collects problems while one job is read. */
@@ -147,8 +154,9 @@ function kind(v: unknown): string {
   return typeof v === 'object' ? 'a mapping' : `${typeof v} ${show(v)}`;
 }
 
+/** A value echoed in a message: quoted, escaped and cut to a readable length. */
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v) ?? v);
+  return typeof v === 'string' ? quote(v) : echo(String(JSON.stringify(v) ?? v));
 }
 
 export function isMapping(v: unknown): v is Raw {
@@ -162,7 +170,7 @@ export function isMapping(v: unknown): v is Raw {
 export function readJob(raw: Raw, at: Locate, problems: string[], defaults: Raw = {}): JobSpec | undefined {
   const before = problems.length;
   for (const field of Object.keys(raw)) {
-    if (!JOB_FIELDS.has(field)) problems.push(`${at(field)}: unknown field (fields: ${[...JOB_FIELDS].join(', ')})`);
+    if (!JOB_FIELDS.has(field)) problems.push(`${at(echo(field))}: unknown field (fields: ${[...JOB_FIELDS].join(', ')})`);
   }
   const merged: Raw = { ...defaults, ...withoutNulls(raw) };
   const r = new Reader(merged, (f) => (f in raw || !(f in defaults) ? at(f) : `defaults.${f}`), problems);
@@ -258,7 +266,7 @@ function readShell(r: Reader, v: unknown): ShellTarget | undefined {
   const raw: Raw = typeof v === 'string' ? { command: v } : isMapping(v) ? v : {};
   if (!isMapping(v) && typeof v !== 'string') return r.fail('shell', `expected a command or a mapping, got ${kind(v)}`);
   const sub = r.child('shell', raw);
-  for (const f of Object.keys(raw)) if (!['command', 'cwd', 'env'].includes(f)) sub.fail(f, 'unknown field (fields: command, cwd, env)');
+  for (const f of Object.keys(raw)) if (!['command', 'cwd', 'env'].includes(f)) sub.fail(echo(f), 'unknown field (fields: command, cwd, env)');
   const command = sub.string('command');
   if (!command || command.trim() === '') return sub.fail('command', 'the shell command is empty');
   const commandProblem = argProblem(command);
@@ -279,7 +287,7 @@ function readHttp(r: Reader, v: unknown): HttpTarget | undefined {
   if (!isMapping(v) && typeof v !== 'string') return r.fail('http', `expected a URL or a mapping, got ${kind(v)}`);
   const sub = r.child('http', raw);
   for (const f of Object.keys(raw)) {
-    if (!['url', 'method', 'headers', 'body', 'expect'].includes(f)) sub.fail(f, 'unknown field (fields: url, method, headers, body, expect)');
+    if (!['url', 'method', 'headers', 'body', 'expect'].includes(f)) sub.fail(echo(f), 'unknown field (fields: url, method, headers, body, expect)');
   }
   const url = sub.string('url');
   if (url === undefined) return sub.fail('url', 'an http target needs a url');
@@ -287,11 +295,11 @@ function readHttp(r: Reader, v: unknown): HttpTarget | undefined {
   if (urlProblem) sub.fail('url', urlProblem);
   const methodRaw = sub.string('method') ?? 'GET';
   const method = methodRaw.toUpperCase();
-  if (!METHODS.includes(method)) sub.fail('method', `${JSON.stringify(methodRaw)} is not one of ${METHODS.join(', ')}`);
+  if (!METHODS.includes(method)) sub.fail('method', `${quote(methodRaw)} is not one of ${METHODS.join(', ')}`);
   const headers = readStringMap(sub, 'headers', HEADER_NAME, 'a header name') ?? {};
   for (const [k, val] of Object.entries(headers)) {
     const valueProblem = headerValueProblem(val);
-    if (valueProblem) sub.fail('headers', `header ${k} ${valueProblem}`);
+    if (valueProblem) sub.fail('headers', `header ${echo(k)} ${valueProblem}`);
     if (k.toLowerCase() === 'idempotency-key') sub.fail('headers', 'Idempotency-Key is set by tock from the occurrence; remove it');
   }
   const body = sub.string('body');
@@ -305,10 +313,10 @@ export function checkUrl(url: string): string | undefined {
   try {
     parsed = new URL(url.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'));
   } catch {
-    return `${JSON.stringify(url)} is not a URL (e.g. http://127.0.0.1:8080/hook)`;
+    return `${quote(url)} is not a URL (e.g. http://127.0.0.1:8080/hook)`;
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    return `${JSON.stringify(url)}: only http and https URLs are allowed, not ${parsed.protocol.replace(':', '')}`;
+    return `${quote(url)}: only http and https URLs are allowed, not ${echo(parsed.protocol.replace(':', ''))}`;
   }
   return undefined;
 }
@@ -329,9 +337,9 @@ function readStringMap(r: Reader, field: string, keyPattern: RegExp, what: strin
   if (!isMapping(v)) return r.fail(field, `expected a mapping, got ${kind(v)}`);
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (!keyPattern.test(k)) r.fail(field, `${JSON.stringify(k)} is not ${what}`);
+    if (!keyPattern.test(k)) r.fail(field, `${quote(k)} is not ${what}`);
     else if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
-    else r.fail(`${field}.${k}`, `expected text, got ${kind(val)}`);
+    else r.fail(`${field}.${echo(k)}`, `expected text, got ${kind(val)}`);
   }
   return out;
 }

@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import type * as CronParser from 'cron-parser';
 import { usageError } from '../errors.js';
+import { echo, quote } from '../escape.js';
 import { civilFromDays, DAY_MS, daysFromCivil, daysInMonth, weekday } from './calendar.js';
 
 export const MACROS: Readonly<Record<string, string>> = {
@@ -118,11 +119,11 @@ export function parseCron(expr: string): ParsedCron {
   const cached = parsed.get(text);
   if (cached) return cached;
   const fail: Fail = (message) => {
-    throw usageError(`cron "${text}": ${message}`);
+    throw usageError(`cron ${quote(text)}: ${message}`);
   };
   const fields = splitFields(text, fail);
   const result = assemble(text, fields, fields.map((field, i) => fieldOf(i, field, fail)));
-  if (!cronMatcher(result).firesEver()) throw usageError(`cron "${text}" never fires`);
+  if (!cronMatcher(result).firesEver()) throw usageError(`cron ${quote(text)} never fires`);
   return remember(parsed, text, () => result);
 }
 
@@ -146,7 +147,7 @@ function splitFields(text: string, fail: Fail): string[] {
   if (text.startsWith('@')) {
     const macro = MACROS[text.toLowerCase()];
     if (!macro) {
-      fail(`unknown macro ${text}: use one of ${Object.keys(MACROS).join(' ')}, or an every schedule for a fixed interval`);
+      fail(`unknown macro ${echo(text)}: use one of ${Object.keys(MACROS).join(' ')}, or an every schedule for a fixed interval`);
     }
     body = macro;
   }
@@ -164,7 +165,7 @@ function parseField(spec: FieldSpec, text: string, fail: Fail): FieldValues {
     return out;
   }
   for (const item of text.split(',')) {
-    if (item === '') fail(`${spec.name} "${text}" has an empty list item`);
+    if (item === '') fail(`${spec.name} ${quote(text)} has an empty list item`);
     parseItem(spec, item, out, fail);
   }
   return out;
@@ -178,7 +179,7 @@ function parseItem(spec: FieldSpec, item: string, out: FieldValues, fail: Fail):
     return;
   }
   if (spec.kind === 'dom' && /^(\d+|L)W$/.test(upper)) {
-    fail(`day-of-month "${item}" uses W (nearest weekday), which tock does not support`);
+    fail(`day-of-month ${quote(item)} uses W (nearest weekday), which tock does not support`);
   }
   if (spec.kind === 'dow' && upper === 'L') {
     fail(`day-of-week "L" needs a day before it: write e.g. 5L or FRIL for the last Friday of the month`);
@@ -197,13 +198,13 @@ function parseItem(spec: FieldSpec, item: string, out: FieldValues, fail: Fail):
     if (dash < 0) {
       lo = hi = readValue(spec, base, item, fail);
       if (slash >= 0) {
-        fail(`${spec.name} "${item}" has a step without a range: write ${base}-${spec.max}/${step}, or */${step}`);
+        fail(`${spec.name} ${quote(item)} has a step without a range: write ${echo(base)}-${spec.max}/${step}, or */${step}`);
       }
     } else {
       lo = readValue(spec, base.slice(0, dash), item, fail);
       hi = readValue(spec, base.slice(dash + 1), item, fail);
       if (lo > hi) {
-        fail(`${spec.name} range ${base} is backwards: split it, e.g. ${lo}-${spec.max},${spec.min}-${hi}`);
+        fail(`${spec.name} range ${echo(base)} is backwards: split it, e.g. ${lo}-${spec.max},${spec.min}-${hi}`);
       }
     }
   }
@@ -212,10 +213,10 @@ function parseItem(spec: FieldSpec, item: string, out: FieldValues, fail: Fail):
 
 function parseNth(spec: FieldSpec, text: string, out: FieldValues, fail: Fail): void {
   const m = /^([^#,/-]+)#(\d+)$/.exec(text);
-  if (!m) fail(`day-of-week "${text}": # takes one day and cannot be combined with a list, range or step (e.g. FRI#3)`);
+  if (!m) fail(`day-of-week ${quote(text)}: # takes one day and cannot be combined with a list, range or step (e.g. FRI#3)`);
   const day = readValue(spec, m[1], text, fail);
   const nth = Number(m[2]);
-  if (nth < 1 || nth > 5) fail(`day-of-week "${text}": occurrence ${nth} is out of range 1-5`);
+  if (nth < 1 || nth > 5) fail(`day-of-week ${quote(text)}: occurrence ${nth} is out of range 1-5`);
   out.values.add(day % 7);
   out.nth = nth;
 }
@@ -228,11 +229,11 @@ function readValue(spec: FieldSpec, token: string, item: string, fail: Fail): nu
   }
   const index = spec.names?.indexOf(token.toUpperCase()) ?? -1;
   if (index >= 0) return index + (spec.nameBase ?? 0);
-  return fail(`${spec.name} "${item}" is not understood: ${usage(spec)}`);
+  return fail(`${spec.name} ${quote(item)} is not understood: ${usage(spec)}`);
 }
 
 function readStep(spec: FieldSpec, token: string, item: string, fail: Fail): number {
-  if (!/^\d+$/.test(token)) fail(`${spec.name} step "${token}" in "${item}" is not a number`);
+  if (!/^\d+$/.test(token)) fail(`${spec.name} step ${quote(token)} in ${quote(item)} is not a number`);
   const step = Number(token);
   if (step < 1) fail(`${spec.name} step ${step} must be at least 1`);
   if (step > spec.span) fail(`${spec.name} step ${step} is out of range 1-${spec.span}`);

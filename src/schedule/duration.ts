@@ -3,6 +3,7 @@
 // way tock prints them back. Values are milliseconds of elapsed time.
 
 import { usageError } from '../errors.js';
+import { ECHO_LIMIT, quote } from '../escape.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -30,19 +31,20 @@ export function parseDuration(text: string): number {
   const ms = readIso(written, body) ?? readShort(body);
   if (ms === null) {
     if (BARE_NUMBER.test(body)) {
-      throw usageError(`"${written}" has no unit: write e.g. ${body}ms, ${body}s or ${body}m`);
+      const n = body.length <= ECHO_LIMIT ? body : '90'; // the example stays short whatever was typed
+      throw usageError(`${quote(written)} has no unit: write e.g. ${n}ms, ${n}s or ${n}m`);
     }
-    throw usageError(`"${written}" is not a duration: ${FORMS}`);
+    throw usageError(`${quote(written)} is not a duration: ${FORMS}`);
   }
-  if (negative) throw usageError(`"${written}" is negative: a duration must be zero or more`);
-  if (ms > MAX_MS) throw usageError(`"${written}" is out of range: a duration can be at most 10 years (3650d)`);
+  if (negative) throw usageError(`${quote(written)} is negative: a duration must be zero or more`);
+  if (ms > MAX_MS) throw usageError(`${quote(written)} is out of range: a duration can be at most 10 years (3650d)`);
   return ms;
 }
 
 /** As parseDuration, for values where zero makes no sense (`every`, `timeout`). */
 export function parsePositiveDuration(text: string): number {
   const ms = parseDuration(text);
-  if (ms === 0) throw usageError(`"${text.trim()}" must be greater than zero`);
+  if (ms === 0) throw usageError(`${quote(text.trim())} must be greater than zero`);
   return ms;
 }
 
@@ -86,7 +88,7 @@ function readIso(written: string, body: string): number | null {
   if (!m || m.slice(1).every((g) => g === undefined) || /T$/i.test(body)) return null;
   const [, years, months, weeks, days, hours, minutes, seconds] = m;
   if (years !== undefined || months !== undefined) {
-    throw usageError(`"${written}" uses years or months, whose length varies: use days instead (e.g. P30D)`);
+    throw usageError(`${quote(written)} uses years or months, whose length varies: use days instead (e.g. P30D)`);
   }
   return total([
     [weeks, 7 * DAY],

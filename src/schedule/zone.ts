@@ -3,6 +3,7 @@
 
 import { luxon, type DateTime } from './luxon.js';
 import { usageError } from '../errors.js';
+import { quote } from '../escape.js';
 import { DAY_MS, daysFromCivil, daysInMonth } from './calendar.js';
 import { zoneOffsets } from './offsets.js';
 
@@ -18,7 +19,7 @@ export function checkTimezone(name: string): string {
   // Newer Intl versions accept fixed offsets as zones; tock wants names whose DST rules it can follow.
   const offsetLike = /^[+-]|^(UTC|GMT)\s*[+-]/i.test(trimmed);
   if (trimmed === '' || offsetLike || !luxon().IANAZone.isValidZone(trimmed)) {
-    throw usageError(`unknown time zone "${name}": use an IANA name such as Europe/Berlin or UTC`);
+    throw usageError(`unknown time zone ${quote(name)}: use an IANA name such as Europe/Berlin or UTC`);
   }
   const canonical = new Intl.DateTimeFormat('en-US', { timeZone: trimmed }).resolvedOptions().timeZone;
   canonicalNames.set(name, canonical);
@@ -36,7 +37,7 @@ export function parseInstant(text: string, zone: string): number {
   const written = text.trim();
   const m = INSTANT.exec(written);
   if (!m) {
-    throw usageError(`"${written}" is not an ISO-8601 date-time (e.g. 2026-12-01T02:30 or 2026-12-01T02:30:00Z)`);
+    throw usageError(`${quote(written)} is not an ISO-8601 date-time (e.g. 2026-12-01T02:30 or 2026-12-01T02:30:00Z)`);
   }
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
   const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
@@ -52,7 +53,7 @@ export function parseInstant(text: string, zone: string): number {
             : second > 59
               ? `second ${second} is out of range 0-59`
               : null;
-  if (problem) throw usageError(`"${written}" is not a valid date-time: ${problem}`);
+  if (problem) throw usageError(`${quote(written)} is not a valid date-time: ${problem}`);
   // Not Date.UTC, which reads years 0-99 as 19xx.
   const local = daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 + millis;
   const offset = m[8];
