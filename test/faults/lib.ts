@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, isolatedEnv } from '../helpers/store-env.js';
+import { BIN, ROOT, isolatedEnv } from '../helpers/store-env.js';
 
 export { BIN, ROOT, storeChecksum } from '../helpers/store-env.js';
 export const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
@@ -183,8 +183,10 @@ export class Sandbox {
   readonly env: NodeJS.ProcessEnv;
   private readonly mounts: string[] = [];
   private daemons = 0;
-  /** A command prefix for every tock process (e.g. setpriv to run as nobody). */
+  /** A command prefix for every tock process (setpriv, after runAsNobody). */
   wrap: string[] = [];
+  /** The program every tock process runs: the checkout's, or a copy nobody can read (runAsNobody). */
+  bin = BIN;
 
   constructor(readonly name: string, storeSubdir?: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `tock-faults-${name}-`));
@@ -206,7 +208,7 @@ export class Sandbox {
     const started = Date.now();
     return new Promise((resolve) => {
       const [cmd, ...pre] = [...this.wrap, process.execPath];
-      const child = spawn(cmd!, [...pre, BIN, ...args], {
+      const child = spawn(cmd!, [...pre, this.bin, ...args], {
         env: { ...this.env, ...opts.env },
         cwd: this.dir,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -235,7 +237,18 @@ export class Sandbox {
   }
 
   daemon(args: string[] = [], env: NodeJS.ProcessEnv = {}): DaemonProc {
-    return new DaemonProc(this, ['daemon', ...args], { ...this.env, ...env }, this.path(`daemon-${++this.daemons}.log`), this.wrap);
+    return new DaemonProc(this, ['daemon', ...args], { ...this.env, ...env }, this.path(`daemon-${++this.daemons}.log`));
+  }
+
+  /**
+   * Runs every later tock process as nobody (permission bits do not stop root), and gives
+   * the sandbox to nobody. They run a copy of the program kept in the sandbox: the checkout
+   * may sit under a directory nobody cannot enter (a clone in root's 0700 home).
+   */
+  runAsNobody(): void {
+    this.bin = copyProgram(this.path('program'));
+    run('chown', ['-R', 'nobody:', this.dir]);
+    this.wrap = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
   }
 
   /** The store's history through the CLI, as a user sees it. */
@@ -259,6 +272,39 @@ export class Sandbox {
   }
 }
 
+/** Files of a package that nothing loads at run time: sources, build leftovers, docs, maps, types. */
+const NOT_LOADED = /\.(c|cc|cpp|h|hpp|o|a|md|map|ts)$/;
+
+/**
+ * Copies what `bin/tock.js` loads into `dir` (the script, the bundle, and the packages of
+ * package.json's dependencies with theirs) and returns the copy's bin/tock.js. Leaving out
+ * what is never loaded (better-sqlite3's SQLite sources and objects) keeps it to about 5 MB,
+ * not 35 MB of writes to the disk whose syncs the scenarios are timing.
+ */
+function copyProgram(dir: string): string {
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'dist'));
+  fs.copyFileSync(path.join(ROOT, 'dist', 'tock.cjs'), path.join(dir, 'dist', 'tock.cjs'));
+  for (const name of runtimePackages(ROOT, new Set())) {
+    const filter = (src: string) => !NOT_LOADED.test(src);
+    fs.cpSync(path.join(ROOT, 'node_modules', name), path.join(dir, 'node_modules', name), { recursive: true, filter });
+  }
+  return path.join(dir, 'bin', 'tock.js');
+}
+
+/** The dependencies of the package in pkgDir, transitively, as npm hoists them to node_modules/. */
+function runtimePackages(pkgDir: string, seen: Set<string>): Set<string> {
+  const deps = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).dependencies ?? {};
+  for (const name of Object.keys(deps)) {
+    const hoisted = path.join(ROOT, 'node_modules', name);
+    // One not hoisted lives in its dependant's own node_modules/, copied with it.
+    if (seen.has(name) || !fs.existsSync(hoisted)) continue;
+    seen.add(name);
+    runtimePackages(hoisted, seen);
+  }
+  return seen;
+}
+
 /** Last resort (SIGINT, an exception): kill every process of this run and undo mounts. */
 export function cleanupAll(): void {
   for (const sb of [...liveSandboxes]) sb.cleanup(true);
@@ -280,9 +326,9 @@ export class DaemonProc {
   killedByUs = false;
   readonly startedAt = Date.now();
 
-  constructor(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv, readonly logFile: string, wrap: string[] = []) {
-    const [cmd, ...pre] = [...wrap, process.execPath];
-    this.child = spawn(cmd!, [...pre, BIN, ...args], { env, cwd: sb.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv, readonly logFile: string) {
+    const [cmd, ...pre] = [...sb.wrap, process.execPath];
+    this.child = spawn(cmd!, [...pre, sb.bin, ...args], { env, cwd: sb.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = fs.openSync(logFile, 'a');
     const take = (d: Buffer) => {
       this.output += d.toString();

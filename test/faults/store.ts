@@ -80,10 +80,7 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
       ok = true; // nothing ran: keep no sandbox
       return row(S, t.label, tried, `cannot set up here (${(err as Error).message.split('\n')[0]}); needs root and mount`, 'skip');
     }
-    if (t.unprivileged) {
-      run('chown', ['-R', 'nobody:', sb.dir]);
-      sb.wrap = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
-    }
+    if (t.unprivileged) sb.runAsNobody();
     const log = sb.path('executions.log');
     const rec = `echo "$TOCK_IDEMPOTENCY_KEY" >> ${log}`;
     const t0 = Math.ceil((Date.now() + 3_000) / 1000) * 1000;
