@@ -23,6 +23,11 @@ export interface ShellTarget {
   command: string;
   cwd?: string;
   env?: Record<string, string>;
+  /**
+   * Names passed through from the daemon's environment; absent, the whole environment is.
+   * The job's `env:` (expanded from the whole environment) and TOCK_* are added either way.
+   */
+  inheritEnv?: string[];
 }
 
 export interface HttpTarget {

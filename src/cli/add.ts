@@ -14,6 +14,7 @@ const FLAG_OF: Record<string, string> = {
   'shell.command': '--shell',
   'shell.cwd': '--cwd',
   'shell.env': '--env',
+  'shell.inherit_env': '--inherit-env',
   'http.url': '--http',
   'http.method': '--method',
   'http.headers': '--header',
@@ -71,13 +72,20 @@ function rawFromFlags(name: string, o: Record<string, unknown>, problems: string
     description: o.description,
     paused: o.paused ? true : undefined,
   };
-  const shellOnly = ['cwd', 'env'].filter((f) => o[f] !== undefined);
+  const shellOnly = Object.entries({ cwd: '--cwd', env: '--env', inheritEnv: '--inherit-env' })
+    .filter(([f]) => o[f] !== undefined)
+    .map(([, flag]) => flag);
   const httpOnly = ['method', 'header', 'body', 'expect'].filter((f) => o[f] !== undefined);
   if (o.shell !== undefined) {
-    raw.shell = { command: o.shell, cwd: o.cwd, env: pairs(o.env as string[] | undefined, '=', '--env', 'KEY=VALUE', problems) };
+    raw.shell = {
+      command: o.shell,
+      cwd: o.cwd,
+      env: pairs(o.env as string[] | undefined, '=', '--env', 'KEY=VALUE', problems),
+      inherit_env: o.inheritEnv === undefined ? undefined : names(String(o.inheritEnv)),
+    };
     for (const f of httpOnly) problems.push(`--${f}: only for an --http target`);
   } else if (shellOnly.length && o.http === undefined) {
-    problems.push(`--${shellOnly[0]}: only for a --shell target`);
+    problems.push(`${shellOnly[0]}: only for a --shell target`);
   }
   if (o.http !== undefined) {
     raw.http = {
@@ -87,7 +95,7 @@ function rawFromFlags(name: string, o: Record<string, unknown>, problems: string
       body: o.body,
       expect: o.expect === undefined ? undefined : statuses(String(o.expect), problems),
     };
-    if (o.shell === undefined) for (const f of shellOnly) problems.push(`--${f}: only for a --shell target`);
+    if (o.shell === undefined) for (const f of shellOnly) problems.push(`${f}: only for a --shell target`);
   }
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
 }
@@ -101,6 +109,14 @@ function pairs(list: string[] | undefined, sep: string, flag: string, form: stri
     else out[item.slice(0, i).trim()] = sep === ':' ? item.slice(i + 1).trim() : item.slice(i + 1);
   }
   return out;
+}
+
+/** `--inherit-env PATH,HOME` (or `''` for none): the names, checked with the jobs file's rules. */
+function names(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function statuses(text: string, problems: string[]): unknown {

@@ -36,7 +36,7 @@ export function rememberNext(store: Store, row: JobRow, now: number): void {
 
 export function targetJson(t: Target): Record<string, unknown> {
   return t.kind === 'shell'
-    ? { kind: 'shell', command: t.command, cwd: t.cwd ?? null, env: t.env ?? {} }
+    ? { kind: 'shell', command: t.command, cwd: t.cwd ?? null, env: t.env ?? {}, inherit_env: t.inheritEnv ?? null }
     : { kind: 'http', method: t.method, url: t.url, headers: t.headers, body: t.body ?? null, expect: t.expect ?? null };
 }
 
@@ -114,6 +114,7 @@ export function jobText(row: JobRow, next: Firing[], now: number, last: LastResu
   lines.push(['target', targetText(t)]);
   if (t.kind === 'shell') {
     if (t.cwd) lines.push(['cwd', escapeLine(t.cwd)]);
+    if (t.inheritEnv) lines.push(['inherits', t.inheritEnv.length ? t.inheritEnv.join(', ') : "none of the daemon's environment"]);
     for (const [k, v] of Object.entries(t.env ?? {})) lines.push(['env', escapeLine(`${k}=${v}`)]);
   } else {
     for (const [k, v] of Object.entries(t.headers)) lines.push(['header', escapeLine(`${k}: ${v}`)]);

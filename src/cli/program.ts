@@ -46,6 +46,7 @@ function targetFlags(cmd: Command): Command {
     .option('--shell <command>', 'run this command line with /bin/sh -c')
     .option('--cwd <dir>', 'working directory of the shell command')
     .option('--env <KEY=VALUE>', 'environment variable for the shell command (repeatable)', collect)
+    .option('--inherit-env <NAMES>', "pass only these of the daemon's variables (comma-separated; '' for none)")
     .option('--http <url>', 'call this http(s) URL')
     .option('--method <method>', 'HTTP method (default GET)')
     .option('--header <"Name: value">', 'HTTP header (repeatable)', collect)

@@ -266,18 +266,34 @@ function readShell(r: Reader, v: unknown): ShellTarget | undefined {
   const raw: Raw = typeof v === 'string' ? { command: v } : isMapping(v) ? v : {};
   if (!isMapping(v) && typeof v !== 'string') return r.fail('shell', `expected a command or a mapping, got ${kind(v)}`);
   const sub = r.child('shell', raw);
-  for (const f of Object.keys(raw)) if (!['command', 'cwd', 'env'].includes(f)) sub.fail(echo(f), 'unknown field (fields: command, cwd, env)');
+  const fields = ['command', 'cwd', 'env', 'inherit_env'];
+  for (const f of Object.keys(raw)) if (!fields.includes(f)) sub.fail(echo(f), `unknown field (fields: ${fields.join(', ')})`);
   const command = sub.string('command');
   if (!command || command.trim() === '') return sub.fail('command', 'the shell command is empty');
   const commandProblem = argProblem(command);
   if (commandProblem) sub.fail('command', `the shell command ${commandProblem}`);
   const cwd = sub.string('cwd');
-  const env = readStringMap(sub, 'env', /^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+  const env = readStringMap(sub, 'env', ENV_NAME, 'an environment variable name');
+  const inheritEnv = readNames(sub, 'inherit_env');
   for (const [k, val] of Object.entries(env ?? {})) {
     const entryProblem = argProblem(`${k}=${val}`);
     if (entryProblem) sub.fail(`env.${k}`, `the environment entry ${k}=... ${entryProblem}`);
   }
-  return dropUndefined({ kind: 'shell', command, cwd, env }) as ShellTarget;
+  return dropUndefined({ kind: 'shell', command, cwd, env, inheritEnv }) as ShellTarget;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `inherit_env: [PATH, HOME]`: a list of variable names, each once (`[]`: none). */
+function readNames(r: Reader, field: string): string[] | undefined {
+  const v = r.value(field);
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) return r.fail(field, `expected a list of environment variable names, got ${kind(v)}`);
+  for (const name of v) {
+    if (typeof name !== 'string') return r.fail(field, `expected environment variable names, got ${kind(name)} in the list`);
+    if (!ENV_NAME.test(name)) return r.fail(field, `${quote(name)} is not an environment variable name`);
+  }
+  return [...new Set(v as string[])];
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];

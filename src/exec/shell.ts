@@ -45,7 +45,7 @@ export async function runShell(target: ShellTarget, ctx: AttemptContext, signal:
 function prepare(target: ShellTarget, ctx: AttemptContext): { command: string; env: NodeJS.ProcessEnv } | { error: string } {
   const commandProblem = argProblem(target.command);
   if (commandProblem) return { error: `the shell command ${commandProblem}` };
-  const env: NodeJS.ProcessEnv = { ...ctx.env };
+  const env = inherited(target.inheritEnv, ctx.env);
   for (const [name, raw] of Object.entries(target.env ?? {})) {
     const value = tryExpand(raw, ctx.env, `env ${name}`);
     if ('error' in value) return value;
@@ -61,6 +61,14 @@ function prepare(target: ShellTarget, ctx: AttemptContext): { command: string; e
     TOCK_IDEMPOTENCY_KEY: ctx.idempotencyKey,
   });
   return { command: target.command, env };
+}
+
+/** The part of the daemon's environment the job passes through: all of it, or the names listed. */
+function inherited(names: string[] | undefined, from: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (names === undefined) return { ...from };
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of names) if (from[name] !== undefined) env[name] = from[name];
+  return env;
 }
 
 async function checkCwd(cwd: string): Promise<string | undefined> {
