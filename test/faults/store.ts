@@ -90,6 +90,9 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
     await sb.ok(['add', 'slow', '--cron', '*/3 * * * * *', '--shell', `sleep 2; ${rec}`, ...common]);
     let d = sb.daemon();
     const daemons = [d];
+    // The trouble must find this daemon running: on a loaded machine its start (more so as
+    // nobody, from a copied program) can take longer than the lead before t0.
+    if (!(await d.ready(30_000))) throw new Error(`the daemon did not start: ${d.output.trim().split('\n').pop()}`);
     await sleep(t0 + 3_000 - Date.now());
 
     const onAt = Date.now();
@@ -97,12 +100,15 @@ async function withTrouble(ctx: Ctx, t: Trouble, troubleMs: number): Promise<Row
     const during: CliResult[] = [];
     let second: DaemonProc | undefined;
     for (let i = 0; Date.now() < onAt + troubleMs; i++) {
+      if (i === 0) {
+        // A daemon started while the trouble lasts, before the CLI probes: each may wait out
+        // the busy timeout, and on a loaded machine a second daemon started after them met
+        // a lock already released and had nothing to report.
+        second = sb.daemon();
+        daemons.push(second);
+      }
       for (const args of [['add', `probe-${i}`, '--every', '1h', '--shell', 'true'], ['list'], ['history', '--limit', '5'], ['status']]) {
         during.push(await sb.tock(args, { timeoutMs: 60_000 }));
-      }
-      if (i === 0) {
-        second = sb.daemon(); // a daemon started while the trouble lasts
-        daemons.push(second);
       }
     }
     await sleep(onAt + troubleMs - Date.now());
