@@ -1,7 +1,8 @@
-// Cron expressions: validation whose messages name the field and its allowed range,
-// expansion (through cron-parser for `L` and `#`), and a matcher that finds the next or previous matching
-// wall-clock time with a few table look-ups. It knows nothing of time zones: zoned.ts
-// turns wall-clock matches into instants under the DST rules of SPEC §2.
+// Cron expressions: parseCron validates one (5 or 6 fields, or a macro) with messages that
+// name the field and its allowed range, and expands it into a ParsedCron; cronMatcher
+// gives the matcher that searches its wall-clock times. The roles live beside this file:
+// cron-fields.ts (the grammar of a field), cron-expand.ts (expansion, through cron-parser
+// for `L` and `#`, and the caches), cron-tables.ts (the matcher's look-up tables).
 //
 // Semantics are Vixie cron's (as Debian ships it), which differ from cron-parser's own
 // iteration: day-of-month and day-of-week combine with OR only when neither field starts
@@ -9,11 +10,12 @@
 // fine (`1-5,3`, `0,7`; cron-parser rejects duplicates), and `5/15` is refused as in
 // Vixie (cron-parser reads it as 5-59/15).
 
-import { createRequire } from 'node:module';
-import type * as CronParser from 'cron-parser';
 import { usageError } from '../errors.js';
 import { echo, quote } from '../escape.js';
+import { EXPANDED, fieldOf, remember, type Expanded, type WithExpanded } from './cron-expand.js';
+import type { Fail } from './cron-fields.js';
 import { civilFromDays, DAY_MS, daysFromCivil, daysInMonth, weekday } from './calendar.js';
+import { dayMasks, valueTables } from './cron-tables.js';
 
 export const MACROS: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
@@ -50,68 +52,7 @@ export interface ParsedCron {
   dowStar: boolean;
 }
 
-interface FieldSpec {
-  name: string;
-  min: number;
-  max: number;
-  /** Step values may go up to the number of values in the field. */
-  span: number;
-  names?: readonly string[];
-  /** Index of names[0]. */
-  nameBase?: number;
-  hint: string;
-  kind: 'plain' | 'dom' | 'dow';
-}
-
-const SPECS: readonly FieldSpec[] = [
-  { name: 'second', min: 0, max: 59, span: 60, hint: '', kind: 'plain' },
-  { name: 'minute', min: 0, max: 59, span: 60, hint: '', kind: 'plain' },
-  { name: 'hour', min: 0, max: 23, span: 24, hint: '', kind: 'plain' },
-  { name: 'day-of-month', min: 1, max: 31, span: 31, hint: '', kind: 'dom' },
-  {
-    name: 'month',
-    min: 1,
-    max: 12,
-    span: 12,
-    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
-    nameBase: 1,
-    hint: ' (or JAN-DEC)',
-    kind: 'plain',
-  },
-  {
-    name: 'day-of-week',
-    min: 0,
-    max: 7,
-    span: 7,
-    names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'],
-    nameBase: 0,
-    hint: ' (or SUN-SAT)',
-    kind: 'dow',
-  },
-];
-
-interface FieldValues {
-  values: Set<number>;
-  last: boolean;
-  lastDays: Set<number>;
-  nth: number;
-}
-
-type Fail = (message: string) => never;
-
-// Caches are bounded; across thousands of jobs the same expressions and fields recur.
-const CACHE_LIMIT = 10_000;
 const parsed = new Map<string, ParsedCron>();
-
-function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
-  let found = cache.get(key);
-  if (found === undefined) {
-    found = make();
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, found);
-  }
-  return found;
-}
 
 /** Validates a cron expression (5 or 6 fields, or a macro) and expands it; throws a usage error. */
 export function parseCron(expr: string): ParsedCron {
@@ -158,114 +99,6 @@ function splitFields(text: string, fail: Fail): string[] {
   return parts.length === 6 ? parts : ['0', ...parts];
 }
 
-function parseField(spec: FieldSpec, text: string, fail: Fail): FieldValues {
-  const out: FieldValues = { values: new Set(), last: false, lastDays: new Set(), nth: 0 };
-  if (spec.kind === 'dow' && text.includes('#')) {
-    parseNth(spec, text, out, fail);
-    return out;
-  }
-  for (const item of text.split(',')) {
-    if (item === '') fail(`${spec.name} ${quote(text)} has an empty list item`);
-    parseItem(spec, item, out, fail);
-  }
-  return out;
-}
-
-function parseItem(spec: FieldSpec, item: string, out: FieldValues, fail: Fail): void {
-  const upper = item.toUpperCase();
-  if (item === '?') fail(`${spec.name} "?" is not supported: use *`);
-  if (spec.kind === 'dom' && upper === 'L') {
-    out.last = true;
-    return;
-  }
-  if (spec.kind === 'dom' && /^(\d+|L)W$/.test(upper)) {
-    fail(`day-of-month ${quote(item)} uses W (nearest weekday), which tock does not support`);
-  }
-  if (spec.kind === 'dow' && upper === 'L') {
-    fail(`day-of-week "L" needs a day before it: write e.g. 5L or FRIL for the last Friday of the month`);
-  }
-  if (spec.kind === 'dow' && /^\w+L$/.test(upper) && !upper.includes('-')) {
-    out.lastDays.add(readValue(spec, item.slice(0, -1), item, fail) % 7);
-    return;
-  }
-  const slash = item.indexOf('/');
-  const base = slash < 0 ? item : item.slice(0, slash);
-  const step = slash < 0 ? 1 : readStep(spec, item.slice(slash + 1), item, fail);
-  let lo = spec.min;
-  let hi = spec.max;
-  if (base !== '*') {
-    const dash = base.indexOf('-');
-    if (dash < 0) {
-      lo = hi = readValue(spec, base, item, fail);
-      if (slash >= 0) {
-        fail(`${spec.name} ${quote(item)} has a step without a range: write ${echo(base)}-${spec.max}/${step}, or */${step}`);
-      }
-    } else {
-      lo = readValue(spec, base.slice(0, dash), item, fail);
-      hi = readValue(spec, base.slice(dash + 1), item, fail);
-      if (lo > hi) {
-        fail(`${spec.name} range ${echo(base)} is backwards: split it, e.g. ${lo}-${spec.max},${spec.min}-${hi}`);
-      }
-    }
-  }
-  for (let v = lo; v <= hi; v += step) out.values.add(spec.kind === 'dow' ? v % 7 : v);
-}
-
-function parseNth(spec: FieldSpec, text: string, out: FieldValues, fail: Fail): void {
-  const m = /^([^#,/-]+)#(\d+)$/.exec(text);
-  if (!m) fail(`day-of-week ${quote(text)}: # takes one day and cannot be combined with a list, range or step (e.g. FRI#3)`);
-  const day = readValue(spec, m[1], text, fail);
-  const nth = Number(m[2]);
-  if (nth < 1 || nth > 5) fail(`day-of-week ${quote(text)}: occurrence ${nth} is out of range 1-5`);
-  out.values.add(day % 7);
-  out.nth = nth;
-}
-
-function readValue(spec: FieldSpec, token: string, item: string, fail: Fail): number {
-  if (/^\d+$/.test(token)) {
-    const v = Number(token);
-    if (v < spec.min || v > spec.max) fail(`${spec.name} ${v} is out of range ${spec.min}-${spec.max}${spec.hint}`);
-    return v;
-  }
-  const index = spec.names?.indexOf(token.toUpperCase()) ?? -1;
-  if (index >= 0) return index + (spec.nameBase ?? 0);
-  return fail(`${spec.name} ${quote(item)} is not understood: ${usage(spec)}`);
-}
-
-function readStep(spec: FieldSpec, token: string, item: string, fail: Fail): number {
-  if (!/^\d+$/.test(token)) fail(`${spec.name} step ${quote(token)} in ${quote(item)} is not a number`);
-  const step = Number(token);
-  if (step < 1) fail(`${spec.name} step ${step} must be at least 1`);
-  if (step > spec.span) fail(`${spec.name} step ${step} is out of range 1-${spec.span}`);
-  return step;
-}
-
-function usage(spec: FieldSpec): string {
-  const extra =
-    spec.kind === 'dom'
-      ? ', or L for the last day'
-      : spec.kind === 'dow'
-        ? ', nL for the last such day of the month, or n#k for the k-th (e.g. FRI#3)'
-        : '';
-  return `use ${spec.min}-${spec.max}${spec.hint}, a range (a-b), a step (*/n or a-b/n), a comma-separated list of those${extra}`;
-}
-
-/** One field expanded (see expandField), and the matcher tables derived from it. */
-interface Expanded {
-  /** Field index and canonical text: equal keys, equal fields. */
-  key: string;
-  /** Plain values; day-of-week folded to 0-6. */
-  numbers: readonly number[];
-  /** `L` (day-of-month: [0]) or `nL` (day-of-week: the days n). */
-  last: readonly number[];
-  nth: number;
-  tables?: readonly [Int8Array, Int8Array];
-}
-
-/** The Expanded fields behind a ParsedCron, kept off its enumerable shape. */
-const EXPANDED = Symbol('expanded');
-type WithExpanded = ParsedCron & { [EXPANDED]?: readonly Expanded[] };
-
 function assemble(text: string, fields: string[], expanded: Expanded[]): ParsedCron {
   const [second, minute, hour, dom, month, dow] = expanded;
   const result: ParsedCron = {
@@ -286,67 +119,6 @@ function assemble(text: string, fields: string[], expanded: Expanded[]): ParsedC
   };
   Object.defineProperty(result, EXPANDED, { value: expanded });
   return result;
-}
-
-const writtenFields = new Map<string, Expanded>();
-const canonicalFields = new Map<string, Expanded>();
-
-/** A field as written, validated and expanded; cached, as only valid fields get here. */
-function fieldOf(index: number, text: string, fail: Fail): Expanded {
-  const key = `${index} ${text}`;
-  const known = writtenFields.get(key);
-  if (known) return known;
-  const values = parseField(SPECS[index], text, fail);
-  const canonical = canonicalField(text, values);
-  const expanded = remember(canonicalFields, `${index} ${canonical}`, () => expandField(index, canonical, values, fail));
-  return remember(writtenFields, key, () => expanded);
-}
-
-const FIELD_KEYS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
-
-/**
- * A field's expanded values. A field of plain values is its own expansion. One with `L`
- * or `#` goes to cron-parser in canonical form (explicit value lists, no names, no
- * duplicates), so `L` and `#` mean exactly what cron-parser means by them. One field at a
- * time: a parse costs ~30 µs, and fields recur across jobs far more than whole
- * expressions do.
- */
-function expandField(index: number, canonical: string, v: FieldValues, fail: Fail): Expanded {
-  const key = `${index} ${canonical}`;
-  if (!v.last && v.lastDays.size === 0 && v.nth === 0) {
-    return { key, numbers: [...v.values].sort((a, b) => a - b), last: [], nth: 0 };
-  }
-  const template = ['*', '*', '*', '*', '*', '*'];
-  template[index] = canonical;
-  let cp;
-  try {
-    cp = cronParser().CronExpressionParser.parse(template.join(' ')).fields;
-  } catch (err) {
-    return fail(`${SPECS[index].name} "${canonical}": ${(err as Error).message} (from cron-parser)`);
-  }
-  const all = cp[FIELD_KEYS[index]].values as readonly (number | string)[];
-  const dow = index === 5;
-  const numbers = all.filter((v): v is number => typeof v === 'number').map((v) => (dow ? v % 7 : v));
-  const last = all
-    .filter((v): v is string => typeof v === 'string' && v.endsWith('L'))
-    .map((v) => (v === 'L' ? 0 : Number(v.slice(0, -1)) % 7));
-  return { key, numbers: [...new Set(numbers)], last, nth: dow ? cp.dayOfWeek.nthDay : 0 };
-}
-
-let parser: typeof CronParser | undefined;
-
-/** cron-parser, loaded on first need: most schedules never need it, and it costs ~10 ms to load. */
-function cronParser(): typeof CronParser {
-  return (parser ??= createRequire(import.meta.url)('cron-parser') as typeof CronParser);
-}
-
-function canonicalField(text: string, v: FieldValues): string {
-  if (text === '*') return '*';
-  const items: string[] = [...v.values].sort((a, b) => a - b).map(String);
-  if (v.nth > 0) return `${items[0]}#${v.nth}`;
-  if (v.last) items.push('L');
-  for (const day of [...v.lastDays].sort()) items.push(`${day}L`);
-  return items.join(',');
 }
 
 /** Scratch space for civilFromDays; the matcher is synchronous, so one buffer serves all. */
@@ -572,53 +344,3 @@ export class CronMatcher {
 }
 
 const dayMaskCache = new Map<string, Int32Array>();
-
-/** [next, prev] tables of a field whose values lie in [0, size). */
-function valueTables(values: readonly number[], size: number): readonly [Int8Array, Int8Array] {
-  const set = has(values, size);
-  const next = new Int8Array(size + 1).fill(-1);
-  const prev = new Int8Array(size + 1).fill(-1);
-  for (let v = size - 1, n = -1; v >= 0; v--) {
-    if (set[v]) n = v;
-    next[v] = n;
-  }
-  for (let v = 0, q = -1; v <= size; v++) {
-    if (set[v]) q = v;
-    prev[v] = q;
-  }
-  return [next, prev];
-}
-
-/** Matching days (bit d-1) for each month shape: index = weekday of the 1st * 4 + length - 28. */
-function dayMasks(p: ParsedCron): Int32Array {
-  // Vixie: OR when both fields are restricted, AND when either starts with `*`.
-  const and = p.domStar || p.dowStar;
-  const masks = new Int32Array(7 * 4);
-  const weekdays = has(p.dayOfWeek, 7);
-  const lastWeekdays = has(p.lastDayOfWeek, 7);
-  let listed = 0;
-  for (const d of p.dayOfMonth) listed |= 1 << (d - 1);
-  for (let length = 28; length <= 31; length++) {
-    const dom = (listed & (length === 31 ? -1 : (1 << length) - 1)) | (p.lastDayOfMonth ? 1 << (length - 1) : 0);
-    for (let first = 0; first < 7; first++) {
-      const dow = weekdayMask(weekdays, lastWeekdays, p.nthDayOfWeek, first, length);
-      masks[first * 4 + length - 28] = and ? dom & dow : dom | dow;
-    }
-  }
-  return masks;
-}
-
-function has(values: readonly number[], size: number): boolean[] {
-  const set = new Array<boolean>(size).fill(false);
-  for (const v of values) set[v] = true;
-  return set;
-}
-
-/** Days of a month (bit d-1) that the day-of-week field matches, for one month shape. */
-function weekdayMask(weekdays: boolean[], lastWeekdays: boolean[], nth: number, first: number, length: number): number {
-  let bits = 0;
-  for (let d = 1, w = first; d <= length; d++, w = w === 6 ? 0 : w + 1) {
-    if ((weekdays[w] && (nth === 0 || Math.ceil(d / 7) === nth)) || (lastWeekdays[w] && d + 7 > length)) bits |= 1 << (d - 1);
-  }
-  return bits;
-}
