@@ -6,7 +6,8 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { usageError, ValidationErrors } from '../errors.js';
 import type { JobSpec } from '../types.js';
-import { isMapping, POLICY_FIELDS, readJob, type Raw } from './job.js';
+import { POLICY_FIELDS, readJob } from './job.js';
+import { isMapping, type Raw } from './reader.js';
 import { echo, quote } from '../escape.js';
 
 export interface JobsFile {
