@@ -509,6 +509,39 @@ test('fields of plain values, expanded without cron-parser, hold exactly what cr
   assert.ok(compared > 1000, `only ${compared} fields compared`);
 });
 
+test('prev is the exact mirror of next, between and at fire times', () => {
+  // next is checked against cron-parser above; prev has no such oracle, so it must walk
+  // the same instants backwards: prev(b) = a for consecutive fires a < b, from b and from
+  // anywhere in (a, b], and next from anywhere in [a, b) is b.
+  let seed = 20261201;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pick = <T>(a: readonly T[]) => a[rand(a.length)];
+  const exprs = ['*/7 * * * *', '0 9-17 * * 1-5', '30 2 29 2 *', '0 0 13 * 5', '*/20 30 1 * * *', '0 0 L * *', '0 12 * * 5L'];
+  for (let n = 0; n < 60; n++) {
+    const second = pick(['0', '*/15', '59', '0,30']);
+    const minute = pick(['*', '0', '*/10', '59', '5-7']);
+    const hour = pick(['*', '0', '23', '*/6', '9-17']);
+    const dom = pick(['*', '1', '31', 'L', '15,L', '29']);
+    const dow = pick(['*', '0', '1-5', '5L', '2#3', '6']);
+    exprs.push(`${second} ${minute} ${hour} ${dom} ${pick(['*', '2', '1,7', '*/3'])} ${dow}`);
+  }
+  for (const expr of exprs) {
+    const s = compileSchedule(cron(expr));
+    const times = nextFires(cron(expr), at('2026-11-23T10:17:03.250Z'), 12);
+    assert.equal(times.length, 12, expr);
+    for (let i = 1; i < times.length; i++) {
+      const [a, b] = [times[i - 1], times[i]];
+      const inside = a + 1 + rand(b - a);
+      assert.equal(iso(s.prev(b)), iso(a), `${expr}: prev(${iso(b)})`);
+      assert.equal(iso(s.prev(inside)), iso(a), `${expr}: prev(${iso(inside)})`);
+      assert.equal(iso(s.next(inside - 1)), iso(b), `${expr}: next(${iso(inside - 1)})`);
+    }
+  }
+});
+
 test('rare expressions terminate: leap days, the fifth Monday of February', () => {
   assert.deepEqual(fires(cron('0 0 29 2 *'), '2026-01-01T00:00:00Z', 3), [
     '2028-02-29T00:00:00.000Z',

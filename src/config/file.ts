@@ -6,7 +6,8 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { usageError, ValidationErrors } from '../errors.js';
 import type { JobSpec } from '../types.js';
-import { isMapping, POLICY_FIELDS, readJob, type Raw } from './job.js';
+import { POLICY_FIELDS, readJob } from './job.js';
+import { isMapping, type Raw } from './reader.js';
 import { echo, quote } from '../escape.js';
 
 export interface JobsFile {
@@ -26,6 +27,25 @@ export function loadJobsFile(file: string): JobsFile {
 }
 
 export function parseJobsFile(text: string, file: string): JobSpec[] {
+  const top = readYaml(text, file);
+  const problems: string[] = [];
+  if (!isMapping(top)) throw new ValidationErrors([`${file}: expected a mapping with a jobs: list`]);
+  for (const key of Object.keys(top)) {
+    if (key !== 'defaults' && key !== 'jobs') problems.push(`${echo(key)}: unknown top-level field (fields: defaults, jobs)`);
+  }
+  const defaults = readDefaults(top.defaults, problems);
+  const list = top.jobs;
+  if (!Array.isArray(list)) {
+    problems.push(`jobs: expected a list of jobs, got ${list === undefined ? 'nothing' : typeof list}`);
+    throw new ValidationErrors(problems);
+  }
+  const jobs = readJobs(list, defaults, problems);
+  if (problems.length > 0) throw new ValidationErrors(problems);
+  return jobs;
+}
+
+/** The document as plain values; YAML that cannot be read is a usage error saying where. */
+function readYaml(text: string, file: string): unknown {
   const lines = new LineCounter();
   let doc;
   try {
@@ -41,24 +61,16 @@ export function parseJobsFile(text: string, file: string): JobSpec[] {
     const where = ` at line ${pos.line}, column ${pos.col}`;
     throw usageError(`${file} is not valid YAML${where}: ${e.message.split('\n')[0]}`);
   }
-  let top: unknown;
   try {
-    top = doc.toJS();
+    return doc.toJS();
   } catch (err) {
     // e.g. aliases that expand exponentially ("billion laughs"): bad input, not an internal error
     throw usageError(`${file} cannot be read as YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  const problems: string[] = [];
-  if (!isMapping(top)) throw new ValidationErrors([`${file}: expected a mapping with a jobs: list`]);
-  for (const key of Object.keys(top)) {
-    if (key !== 'defaults' && key !== 'jobs') problems.push(`${echo(key)}: unknown top-level field (fields: defaults, jobs)`);
-  }
-  const defaults = readDefaults(top.defaults, problems);
-  const list = top.jobs;
-  if (!Array.isArray(list)) {
-    problems.push(`jobs: expected a list of jobs, got ${list === undefined ? 'nothing' : typeof list}`);
-    throw new ValidationErrors(problems);
-  }
+}
+
+/** Each entry of `jobs:`, with its path; a name used twice is a problem of the second. */
+function readJobs(list: unknown[], defaults: Raw, problems: string[]): JobSpec[] {
   const jobs: JobSpec[] = [];
   const seen = new Map<string, number>();
   list.forEach((item, i) => {
@@ -75,7 +87,6 @@ export function parseJobsFile(text: string, file: string): JobSpec[] {
     }
     if (spec) jobs.push(spec);
   });
-  if (problems.length > 0) throw new ValidationErrors(problems);
   return jobs;
 }
 

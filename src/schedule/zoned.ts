@@ -8,7 +8,7 @@
 // The search walks offset segments in instant order; inside one segment local time and
 // instants map one to one, which keeps next() and prev() exact mirrors of each other.
 
-import type { CronMatcher } from './cron.js';
+import type { CronMatcher } from './cron-matcher.js';
 import { DAY_MS } from './calendar.js';
 import type { ZoneOffsets } from './offsets.js';
 
