@@ -1,0 +1,343 @@
+// The store as tock uses it: one asynchronous interface whose methods are the operations
+// tock performs, each one transaction, arrays in and results out. No connection or
+// transaction type and no callback into the caller crosses it: a backend (src/store/sqlite/
+// today, PostgreSQL next) owns its connections and its SQL, maps rows to the domain types
+// below, and classifies its own errors into StoreError. Pure decisions the store must take
+// inside a transaction (overlap, retries, lease expiry, the jobs-file plan) come from
+// src/semantics/ and src/config/plan.ts, called by the backend, never by a callback.
+
+import type { AttemptResult, Delivery, JobSpec, Overlap } from '../types.js';
+
+// ---- domain types ---------------------------------------------------------------------
+
+export type OccurrenceState = 'pending' | 'running' | 'succeeded' | 'failed' | 'abandoned' | 'skipped' | 'missed';
+export type Origin = 'schedule' | 'catchup' | 'manual';
+export type Trigger = Origin | 'retry';
+/** How an attempt came about: the occurrence's trigger, a retry after backoff, or a re-run after a crash. */
+export type AttemptTrigger = Trigger | 'backoff' | 'recovery';
+
+export interface Job {
+  name: string;
+  spec: JobSpec;
+  paused: boolean;
+  version: number;
+  source: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Nothing at or before this instant is scheduled (creation, resume, schedule change). */
+  cursorAt: number;
+  doneAt: number | null;
+  /** The job's next firing as last computed, for its version `version`. */
+  next: { after: number; at: number | null; version: number } | null;
+}
+
+export interface Occurrence {
+  id: number;
+  job: string;
+  key: string;
+  scheduledAt: number;
+  fireAt: number;
+  origin: Origin;
+  trigger: Trigger;
+  state: OccurrenceState;
+  delivery: Delivery;
+  jobVersion: number;
+  attempts: number;
+  recoveries: number;
+  nextAttemptAt: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  cancelReason: string | null;
+  reason: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface Attempt {
+  occurrenceId: number;
+  n: number;
+  trigger: AttemptTrigger;
+  runner: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  outcome: 'running' | 'succeeded' | 'failed' | 'timeout' | 'cancelled' | 'abandoned';
+  exitCode: number | null;
+  signal: string | null;
+  httpStatus: number | null;
+  error: string | null;
+  /** Absent in summaries (history), present when one occurrence's attempts are read. */
+  output?: string | null;
+  outputTruncated: boolean;
+  outputBytes: number;
+}
+
+export interface Runner {
+  id: string;
+  kind: 'daemon' | 'cli';
+  host: string;
+  pid: number;
+  version: string;
+  startedAt: number;
+  heartbeatAt: number;
+  stoppedAt: number | null;
+  detail: string | null;
+  /** Which process it is, beyond host and pid (see daemon/identity.ts); null where unknown. */
+  bootId: string | null;
+  pidNs: string | null;
+  startTicks: number | null;
+}
+
+/** Why a store operation failed: transient ones (locked, busy, unreachable) are retried, others end the command with exit 2. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+// ---- operation arguments and results ---------------------------------------------------
+
+/** One due firing of a job, as the timetable computed it. */
+export interface FiringRequest {
+  job: string;
+  jobVersion: number;
+  key: string;
+  scheduledAt: number;
+  fireAt: number;
+  delivery: Delivery;
+  overlap: Overlap;
+  /** A one-shot (`at`) job: done once this firing is claimed. */
+  once: boolean;
+  /** The job's firing after this one, remembered for `tock list`. */
+  following: number | null;
+}
+
+export interface ClaimRequest {
+  runner: string;
+  now: number;
+  leaseMs: number;
+  /** At most this many firings are started; the walk stops when they are taken. */
+  slots: number;
+  firings: FiringRequest[];
+}
+
+export type ClaimDecision =
+  /** Another runner owns the key. */
+  | { kind: 'lost' }
+  /** Something is in the way and it is not yet due: left for its due time, nothing written. */
+  | { kind: 'not-yet' }
+  /** Claimed, attempt 1 opened: start the target at `occurrence.fireAt`. */
+  | { kind: 'started'; occurrence: Occurrence; cancelled: number[]; ended: number[] }
+  | { kind: 'skipped'; occurrence: Occurrence; blocker: { id: number; state: OccurrenceState } }
+  | { kind: 'queued'; occurrence: Occurrence; blocker: { id: number; state: OccurrenceState } };
+
+export interface ClaimResult {
+  /** How many firings from the start of the request were looked at; decisions[i] is firings[i]'s. */
+  walked: number;
+  decisions: ClaimDecision[];
+}
+
+/** Firings missed while no daemon ran, for one job, as the catch-up policy planned them. */
+export interface MissedRequest {
+  job: string;
+  jobVersion: number;
+  delivery: Delivery;
+  once: boolean;
+  missed: { key: string; scheduledAt: number; fireAt: number; reason: string }[];
+  /** To run now, oldest first: recorded pending, held by the runner. */
+  execute: { key: string; scheduledAt: number; fireAt: number }[];
+  /** The cursor moves to the last missed firing; `following` is the one after it. */
+  following: number | null;
+}
+
+export interface MissedResult {
+  job: string;
+  recorded: number;
+  queued: Occurrence[];
+}
+
+/** A finished attempt to record, with what the semantics need to decide what comes next. */
+export interface AttemptRecord {
+  occurrenceId: number;
+  n: number;
+  result: AttemptResult;
+  spec: JobSpec;
+  /** Drawn by the caller, for backoff jitter (the store draws nothing). */
+  random: number;
+}
+
+export type Recorded =
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'retry'; delayMs: number; reason: string }
+  /** The attempt is recorded, but the lease had passed to another runner, which decides. */
+  | { kind: 'lost'; reason: string };
+
+export interface StartRequest {
+  id: number;
+  /** Its job's overlap, or undefined if the job is gone (the occurrence then fails). */
+  overlap: Overlap | undefined;
+}
+
+export type StartResult =
+  | { kind: 'started'; occurrence: Occurrence; n: number }
+  /** No longer pending or no longer held by this runner. */
+  | { kind: 'gone' }
+  /** Its job was removed: failed. */
+  | { kind: 'removed' }
+  /** Queued behind another occurrence of its job. */
+  | { kind: 'wait' };
+
+export interface TakeOverRequest {
+  /** The occurrence as read by activeOccurrences(): taken only if its lease is still as read. */
+  occurrence: Occurrence;
+  /** Why its runner no longer holds it, for the reasons written. */
+  why: string;
+  jobExists: boolean;
+}
+
+export type TakeOverResult =
+  | { kind: 'raced' }
+  | { kind: 'pending' }
+  | { kind: 'abandoned'; reason: string }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'rerun'; reason: string };
+
+export type Release =
+  /** A target stopped by shutdown: its attempt recorded, the occurrence abandoned (at-most-once) or handed back. */
+  | { kind: 'stopped'; occurrenceId: number; n: number; result: AttemptResult; delivery: Delivery }
+  /** A pending occurrence this runner held: handed back, due at `at`. */
+  | { kind: 'waiting'; occurrenceId: number; at: number };
+
+export interface PruneRequest {
+  now: number;
+  keepDays: number;
+  keepRuns: number;
+  /** Where the previous step stopped; undefined to start a pass. */
+  cursor?: PruneCursor;
+  /** At most this many rows deleted, and jobs looked at, in this step. */
+  batch: number;
+  jobsPerStep: number;
+}
+
+export interface PruneCursor {
+  oldDone: boolean;
+  after: string;
+}
+
+export interface PruneResult {
+  deleted: number;
+  /** Undefined once the pass is complete (runners not seen for 7 days are forgotten then too). */
+  cursor: PruneCursor | undefined;
+}
+
+export interface HistoryFilter {
+  job?: string;
+  state?: OccurrenceState;
+  sinceMs?: number;
+  limit: number;
+}
+
+export interface ApplyResult {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  removed: string[];
+}
+
+export interface ManualClaim {
+  job: string;
+  key: string;
+  runner: string;
+  now: number;
+  leaseMs: number;
+}
+
+export interface StatusCounts {
+  byState: Record<string, number>;
+}
+
+// ---- the interface ----------------------------------------------------------------------
+
+export interface Backend {
+  /** What it is, for messages: a file path, or a URL without its password. */
+  readonly location: string;
+  /** Random, made once per store: with a runner id it marks the processes of this store's attempts. */
+  storeId(): Promise<string>;
+  close(): Promise<void>;
+
+  // the job catalogue
+  listJobs(): Promise<Job[]>;
+  getJob(name: string): Promise<Job | undefined>;
+  /** Names and versions only: what a daemon polls to see which jobs changed. */
+  jobVersions(): Promise<{ name: string; version: number; doneAt: number | null }[]>;
+  /** Bumped by every change to the catalogue. */
+  generation(): Promise<number>;
+  /** Plans against the stored jobs and writes the plan, in one transaction (src/config/plan.ts). */
+  applyJobs(specs: JobSpec[], o: { source: string; prune: boolean; now: number; dryRun?: boolean }): Promise<ApplyResult>;
+  /** Adds one job; false if the name is taken. */
+  addJob(spec: JobSpec, source: string, now: number): Promise<Job | undefined>;
+  setPaused(name: string, paused: boolean, now: number): Promise<boolean>;
+  removeJob(name: string): Promise<boolean>;
+  /** Caches next fire times for `tock list`, for the versions they were computed for. */
+  rememberNext(next: { job: string; version: number; after: number; at: number | null }[]): Promise<void>;
+
+  // runners
+  registerRunner(r: Omit<Runner, 'stoppedAt' | 'heartbeatAt'>): Promise<void>;
+  /** Renews the runner and its leases; returns the cancel requests for its running occurrences. */
+  heartbeat(runner: string, now: number, leaseMs: number): Promise<{ id: number; reason: string }[]>;
+  /** Cheap, for the daemon's poll: the catalogue generation and the cancel requests. */
+  poll(runner: string): Promise<{ generation: number; cancels: { id: number; reason: string }[] }>;
+  stopRunner(runner: string, now: number): Promise<void>;
+  runners(ids?: string[]): Promise<Runner[]>;
+
+  // the daemon's writes
+  claimFirings(req: ClaimRequest): Promise<ClaimResult>;
+  recordMissed(runner: string, now: number, leaseMs: number, jobs: MissedRequest[]): Promise<MissedResult[]>;
+  /** Records finished attempts in one commit; `claim`, if given, runs in the same transaction after them. */
+  recordAttempts(runner: string, now: number, records: AttemptRecord[], claim?: ClaimRequest): Promise<{ recorded: Recorded[]; claimed?: ClaimResult }>;
+  startPending(runner: string, now: number, leaseMs: number, reqs: StartRequest[]): Promise<StartResult[]>;
+  activeOccurrences(): Promise<Occurrence[]>;
+  takeOver(runner: string, now: number, leaseMs: number, reqs: TakeOverRequest[]): Promise<TakeOverResult[]>;
+  release(runner: string, now: number, items: Release[]): Promise<void>;
+  prune(req: PruneRequest): Promise<PruneResult>;
+
+  // the CLI's writes
+  claimManual(c: ManualClaim): Promise<{ occurrence: Occurrence; existing: boolean }>;
+  /** `tock retry`: a new attempt (trigger retry) of a final occurrence, held by `runner`. */
+  retryOccurrence(id: number, runner: string, now: number, leaseMs: number): Promise<{ occurrence: Occurrence; n: number } | undefined>;
+  /** `tock run`'s own retries: starts attempt n (trigger backoff) if the runner still holds it. */
+  startAttempt(id: number, n: number, runner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Ends an occurrence as failed, recording attempt n's result if given. */
+  failOccurrence(id: number, reason: string, now: number, attempt?: { n: number; result: AttemptResult }): Promise<void>;
+
+  // the read side
+  occurrence(id: number): Promise<Occurrence | undefined>;
+  occurrenceByKey(key: string): Promise<Occurrence | undefined>;
+  attempts(id: number, withOutput: boolean): Promise<Attempt[]>;
+  history(f: HistoryFilter): Promise<{ occurrence: Occurrence; attempts: Attempt[] }[]>;
+  recent(job: string, n: number): Promise<Pick<Occurrence, 'state' | 'finishedAt' | 'scheduledAt'>[]>;
+  counts(): Promise<StatusCounts>;
+}
+
+/** What a runner (the daemon, and `tock run` for its lease) does to the store. */
+export type RunnerSide = Pick<
+  Backend,
+  | 'registerRunner'
+  | 'heartbeat'
+  | 'poll'
+  | 'stopRunner'
+  | 'runners'
+  | 'claimFirings'
+  | 'recordMissed'
+  | 'recordAttempts'
+  | 'startPending'
+  | 'activeOccurrences'
+  | 'takeOver'
+  | 'release'
+  | 'prune'
+>;
