@@ -464,6 +464,18 @@ export function tool(binary: string, pkg: string, note: (s: string) => void): { 
   return found ? { path: found } : { why: `${binary} is not installed and apt-get install ${pkg} did not work` };
 }
 
+/**
+ * Installs what the named scenarios need before any of them starts. apt-get runs
+ * synchronously (up to minutes on a fresh machine): run inside a lane, it froze this
+ * process's event loop, and with it the HTTP servers another lane's scenario was serving
+ * its daemon from, so those targets stalled past their deadlines. Results are cached, so
+ * the scenarios' own calls later only look.
+ */
+export function prepareTools(scenarios: string[], note: (s: string) => void): void {
+  if (scenarios.includes('clock')) faketime(note);
+  if (scenarios.includes('durability')) tool('strace', 'strace', note);
+}
+
 /** libfaketime's path; installs Debian's package when missing and we are root with apt. */
 export function faketime(note: (s: string) => void): { lib?: string; why?: string } {
   let lib = FAKETIME_PATHS.find((p) => fs.existsSync(p));

@@ -7,7 +7,7 @@
 // as a pass.
 
 import fs from 'node:fs';
-import { cleanupAll, Rng, table, type Ctx, type Row, type Scenario } from './lib.js';
+import { cleanupAll, prepareTools, Rng, table, type Ctx, type Row, type Scenario } from './lib.js';
 import { crash } from './crash.js';
 import { durability } from './durability.js';
 import { contention } from './contention.js';
@@ -76,6 +76,7 @@ async function main(): Promise<number> {
   };
   const wanted = (name: string) => !args.only || args.only.includes(name);
   const lanes = args.short && !args.sequential ? LANES : [ORDER];
+  prepareTools(ORDER.filter(wanted), ctx.note);
   await Promise.all(lanes.map(async (lane) => {
     for (const name of lane) if (wanted(name)) await runOne(name);
   }));
