@@ -72,7 +72,7 @@ function sqliteStore(): Store {
 const HARNESSES: Record<string, Harness> = {
   sqlite: {
     name: 'sqlite',
-    runnerSide: Reflect.get(sqliteSide, 'STUB') !== true,
+    runnerSide: (Reflect.get(sqliteSide, 'STUB') as unknown) !== true,
     fresh: async () => sqliteStore(),
   },
 };
