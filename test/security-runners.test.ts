@@ -16,7 +16,7 @@ import { BIN, exited, sandbox, tock, tockSpawn, waitFor, withSandbox, type Sandb
 import { isAlive } from './helpers/exec-fixtures.js';
 import type { HistoryOcc } from './helpers/store-env.js';
 import { judge, selfProcess } from '../src/daemon/identity.js';
-import { Store } from '../src/store/index.js';
+import { openBackend } from '../src/store/open.js';
 
 const soon = (ms: number) => new Date(Date.now() + ms).toISOString();
 
@@ -263,14 +263,15 @@ test(
     assert.equal(status.status, 0, status.stderr);
     // A row without the process's identity cannot be proven dead: its heartbeat decides.
     assert.deepEqual(status.json().daemons.map((d: { id: string }) => d.id), ['old']);
-    const store = Store.open(sb.db);
+    const store = await openBackend(sb.db);
     try {
-      assert.match(store.id, /^[0-9a-f]{32}$/);
-      const again = Store.open(sb.db);
-      assert.equal(again.id, store.id, 'made once');
-      again.close();
+      const id = await store.storeId();
+      assert.match(id, /^[0-9a-f]{32}$/);
+      const again = await openBackend(sb.db);
+      assert.equal(await again.storeId(), id, 'made once');
+      await again.close();
     } finally {
-      store.close();
+      await store.close();
     }
   }),
 );

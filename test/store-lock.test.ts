@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from '../src/store/index.js';
+import { Connection as Store } from '../src/store/sqlite/connection.js';
 import { withSandbox } from './helpers/cli.js';
 
 const count = (store: Store) => store.read(() => store.db.prepare('SELECT count(*) FROM runners').pluck().get() as number);

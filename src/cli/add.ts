@@ -5,8 +5,9 @@ import { ValidationErrors, usageError } from '../errors.js';
 import { readJob, type Raw } from '../config/job.js';
 import { quote } from '../escape.js';
 import type { GlobalOptions } from './program.js';
-import { print, printJson, useColor, withStore } from './io.js';
-import { jobJson, jobText, rememberNext, results, upcoming } from './jobs-view.js';
+import { print, printJson, useColor, withBackend } from './io.js';
+import { jobJson, jobText, results } from './jobs-view.js';
+import { upcoming } from '../catalogue/next.js';
 
 const FLAG_OF: Record<string, string> = {
   name: '<name>',
@@ -34,19 +35,13 @@ export default async function add(args: unknown[], o: Record<string, unknown>, g
   const spec = readJob(raw, flagOf, problems);
   if (!spec || problems.length) throw new ValidationErrors(problems);
   await useColor(global);
-  await withStore(global, (store) => {
+  await withBackend(global, async (backend) => {
     const now = Date.now();
-    const row = store.write(() => {
-      if (store.jobs.get(spec.name)) {
-        throw usageError(`a job named ${spec.name} already exists; change it with \`tock apply\` or remove it first`);
-      }
-      const created = store.jobs.insert(spec, 'cli', now);
-      rememberNext(store, created, now);
-      return created;
-    });
-    const next = upcoming(row, now, 3);
-    if (global.json) return printJson({ ...jobJson(row, next, null, []), next_runs: next.map((f) => new Date(f.fireAt).toISOString()) });
-    print(`created ${jobText(row, next, now, results(store, row.name, 1).last)}`);
+    const job = await backend.addJob(spec, 'cli', now);
+    if (!job) throw usageError(`a job named ${spec.name} already exists; change it with \`tock apply\` or remove it first`);
+    const next = upcoming(job, now, 3);
+    if (global.json) return printJson({ ...jobJson(job, next, null, []), next_runs: next.map((f) => new Date(f.fireAt).toISOString()) });
+    print(`created ${jobText(job, next, now, (await results(backend, job.name, 1)).last)}`);
   });
 }
 

@@ -4,10 +4,10 @@
 import { notFound, usageError } from '../errors.js';
 import { echo, escapeLine, quote } from '../escape.js';
 import { parseDuration, parseInstant } from '../schedule/index.js';
-import { STATES, type OccurrenceState } from '../store/index.js';
+import { STATES, type OccurrenceState } from '../store/backend.js';
 import type { GlobalOptions } from './program.js';
-import { durationText, intFlag, print, printJson, stateColor, useColor, when, withStore } from './io.js';
-import { attemptResultText, occurrenceJson, withAttempts } from './occurrence-view.js';
+import { durationText, intFlag, print, printJson, stateColor, useColor, when, withBackend } from './io.js';
+import { attemptResultText, occurrenceJson } from './occurrence-view.js';
 import { clip, table } from './table.js';
 
 export default async function history(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
@@ -19,24 +19,22 @@ export default async function history(args: unknown[], o: Record<string, unknown
   }
   const sinceMs = o.since === undefined ? undefined : since(String(o.since));
   await useColor(global);
-  await withStore(global, (store) => {
-    const rows = store.read(() => {
-      if (job !== undefined && !store.jobs.get(job) && store.occurrences.history({ job, limit: 1 }).length === 0) {
-        throw notFound(`no job named ${echo(job)} and no history for it (see tock list)`);
-      }
-      return withAttempts(store, store.occurrences.history({ job, state: state as OccurrenceState | undefined, sinceMs, limit }));
-    });
-    if (global.json) return printJson(rows.map((r) => occurrenceJson(r.occ, r.attempts)));
+  await withBackend(global, async (backend) => {
+    const rows = await backend.history({ job, state: state as OccurrenceState | undefined, sinceMs, limit });
+    if (rows.length === 0 && job !== undefined && !(await backend.getJob(job)) && (await backend.history({ job, limit: 1 })).length === 0) {
+      throw notFound(`no job named ${echo(job)} and no history for it (see tock list)`);
+    }
+    if (global.json) return printJson(rows.map((r) => occurrenceJson(r.occurrence, r.attempts)));
     if (rows.length === 0) return print('no occurrences yet');
-    const lines = rows.map(({ occ, attempts }) => {
+    const lines = rows.map(({ occurrence: occ, attempts }) => {
       const last = attempts[attempts.length - 1];
-      const took = last?.finished_at ? durationText(attempts.reduce((s, a) => s + ((a.finished_at ?? a.started_at) - a.started_at), 0)) : '-';
+      const took = last?.finishedAt ? durationText(attempts.reduce((s, a) => s + ((a.finishedAt ?? a.startedAt) - a.startedAt), 0)) : '-';
       const reason = occ.reason === null ? null : escapeLine(occ.reason);
       const result = last ? attemptResultText(last) : (reason ?? '');
       return [
         String(occ.id),
         escapeLine(occ.job),
-        when(occ.scheduled_at),
+        when(occ.scheduledAt),
         occ.trigger,
         stateColor(occ.state),
         String(attempts.length),

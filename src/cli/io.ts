@@ -1,31 +1,24 @@
 // What every command shares: opening the store named by --db/TOCK_DB, printing JSON or
 // tables, colour only on a TTY and never with NO_COLOR or --no-color, and time formatting.
 
-import path from 'node:path';
 import { color, setColor } from './color.js';
 import fs from 'node:fs';
 import { luxon } from '../schedule/luxon.js';
 import { zoneAbbreviation } from '../schedule/zone.js';
-import { Store, defaultStorePath } from '../store/index.js';
+import type { Backend } from '../store/backend.js';
+import { openBackend, storeLocation } from '../store/open.js';
+import { Store } from '../store/index.js';
 import type { GlobalOptions } from './program.js';
 import { usageError } from '../errors.js';
 import { quote } from '../escape.js';
 
-export function storePath(global: GlobalOptions): string {
-  return global.db ? path.resolve(global.db) : defaultStorePath();
-}
-
-export function openStore(global: GlobalOptions): Store {
-  return Store.open(storePath(global));
-}
-
-/** Opens the store, runs fn, and always closes it. */
-export async function withStore<T>(global: GlobalOptions, fn: (store: Store) => T | Promise<T>): Promise<T> {
-  const store = openStore(global);
+/** Opens the store named by --db/TOCK_DB, runs fn, and always closes it. */
+export async function withBackend<T>(global: GlobalOptions, fn: (backend: Backend) => T | Promise<T>): Promise<T> {
+  const backend = await openBackend(global.db);
   try {
-    return await fn(store);
+    return await fn(backend);
   } finally {
-    store.close();
+    await backend.close();
   }
 }
 
@@ -134,4 +127,12 @@ export function stateColor(state: string | null | undefined): string {
     default:
       return s;
   }
+}
+
+/**
+ * Transitional: today's daemon (src/cli/daemon.ts) still drives the SQLite connection
+ * itself; every other command opens a Backend. Goes when the daemon runs on the Backend.
+ */
+export function openStore(global: GlobalOptions): Store {
+  return Store.open(storeLocation(global.db));
 }

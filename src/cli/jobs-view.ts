@@ -2,8 +2,8 @@
 // its human-readable block, both with the next fire times. What a job's author wrote
 // (command, URL, headers, description...) is escaped in the human forms, never in JSON.
 
-import type { JobRow, Store } from '../store/index.js';
-import { compileJob, firing, nextFirings, type Firing } from '../schedule/for-job.js';
+import type { Backend, Job } from '../store/backend.js';
+import type { Firing } from '../schedule/for-job.js';
 import { describeSchedule, formatDuration } from '../schedule/index.js';
 import type { JobSpec, Target } from '../types.js';
 import { escapeLine } from '../escape.js';
@@ -12,26 +12,6 @@ import { iso, span, stateColor, when } from './io.js';
 export interface LastResult {
   state: string;
   finished_at: string | null;
-}
-
-/** The next n firings from `now`, or none for a paused or finished job. */
-export function upcoming(row: JobRow, now: number, n: number): Firing[] {
-  if (row.paused || row.doneAt !== null) return [];
-  const after = Math.max(now, row.cursorAt);
-  // The remembered next firing answers for any `after` between the instant it was computed
-  // from and itself (there is no firing in between), as long as the job is unchanged.
-  const known = row.next;
-  if (n === 1 && known && known.version === row.version && known.after <= after && (known.at === null || after < known.at)) {
-    return known.at === null ? [] : [firing(row.spec.name, row.spec.jitterMs, known.at)];
-  }
-  return nextFirings(row, compileJob(row), after, n);
-}
-
-/** Computes and stores a job's next firing (call inside the write that created or changed it). */
-export function rememberNext(store: Store, row: JobRow, now: number): void {
-  const after = Math.max(now, row.cursorAt);
-  const next = nextFirings(row, compileJob(row), after, 1)[0];
-  store.jobs.rememberNext(row.name, row.version, after, next?.scheduledAt ?? null);
 }
 
 export function targetJson(t: Target): Record<string, unknown> {
@@ -59,7 +39,7 @@ export function scheduleJson(spec: JobSpec): Record<string, unknown> {
   };
 }
 
-export function jobJson(row: JobRow, next: Firing[], last: LastResult | null, recent: string[]): Record<string, unknown> {
+export function jobJson(row: Job, next: Firing[], last: LastResult | null, recent: string[]): Record<string, unknown> {
   const s = row.spec;
   return {
     name: row.name,
@@ -88,9 +68,9 @@ export function jobJson(row: JobRow, next: Firing[], last: LastResult | null, re
 }
 
 /** Last finished result and the states of the recent ones (newest first). */
-export function results(store: Store, name: string, n: number): { last: LastResult | null; recent: string[] } {
-  const rows = store.occurrences.recent(name, n);
-  const last = rows[0] ? { state: rows[0].state, finished_at: iso(rows[0].finished_at) } : null;
+export async function results(backend: Backend, name: string, n: number): Promise<{ last: LastResult | null; recent: string[] }> {
+  const rows = await backend.recent(name, n);
+  const last = rows[0] ? { state: rows[0].state, finished_at: iso(rows[0].finishedAt) } : null;
   return { last, recent: rows.map((r) => r.state) };
 }
 
@@ -105,7 +85,7 @@ export function recentMarks(recent: string[], paint: (state: string, mark: strin
 }
 
 /** The block printed by `add` and `show`. */
-export function jobText(row: JobRow, next: Firing[], now: number, last: LastResult | null): string {
+export function jobText(row: Job, next: Firing[], now: number, last: LastResult | null): string {
   const s = row.spec;
   const t = s.target;
   const lines: [string, string][] = [['schedule', escapeLine(describeSchedule(s.schedule))]];

@@ -6,32 +6,32 @@
 import { notFound } from '../errors.js';
 import { escapeLine, escapeOutput } from '../escape.js';
 import type { GlobalOptions } from './program.js';
-import { intFlag, iso, print, printJson, stateColor, useColor, when, withStore } from './io.js';
+import { intFlag, iso, print, printJson, stateColor, useColor, when, withBackend } from './io.js';
 import { attemptJson, attemptLine } from './occurrence-view.js';
 
 export default async function logs(args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
   const id = intFlag(String(args[0]), 'occurrence id', 1, Number.MAX_SAFE_INTEGER, 0);
   await useColor(global);
-  await withStore(global, (store) => {
-    const occ = store.occurrences.byId(id);
+  await withBackend(global, async (backend) => {
+    const occ = await backend.occurrence(id);
     if (!occ) throw notFound(`no occurrence #${id} (see tock history)`);
-    const attempts = store.occurrences.attempts(id);
+    const attempts = await backend.attempts(id, true);
     if (global.json) {
       return printJson({
         id,
         job: occ.job,
-        scheduled_at: iso(occ.scheduled_at),
-        idempotency_key: occ.idempotency_key,
+        scheduled_at: iso(occ.scheduledAt),
+        idempotency_key: occ.key,
         state: occ.state,
         attempts: attempts.map((a) => ({ ...attemptJson(a), output: a.output ?? '' })),
       });
     }
     const shown = process.stdout.isTTY ? escapeOutput : (text: string) => text;
-    print(`${escapeLine(occ.job)} #${id} scheduled ${when(occ.scheduled_at)}, ${stateColor(occ.state)}${occ.reason ? `: ${escapeLine(occ.reason)}` : ''}`);
+    print(`${escapeLine(occ.job)} #${id} scheduled ${when(occ.scheduledAt)}, ${stateColor(occ.state)}${occ.reason ? `: ${escapeLine(occ.reason)}` : ''}`);
     if (attempts.length === 0) print('no attempts: it never executed');
     for (const a of attempts) {
-      print(`\n=== ${attemptLine(a)} (started ${when(a.started_at)})`);
-      if (a.output_truncated) print(`(${a.output_bytes} bytes produced; the tail is kept)`);
+      print(`\n=== ${attemptLine(a)} (started ${when(a.startedAt)})`);
+      if (a.outputTruncated) print(`(${a.outputBytes} bytes produced; the tail is kept)`);
       print(a.output ? shown(a.output.replace(/\n$/, '')) : '(no output)');
     }
   });

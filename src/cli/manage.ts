@@ -4,18 +4,15 @@
 import { notFound } from '../errors.js';
 import { echo } from '../escape.js';
 import type { GlobalOptions } from './program.js';
-import { print, printJson, withStore } from './io.js';
+import { print, printJson, withBackend } from './io.js';
 
 type Change = 'removed' | 'paused' | 'resumed';
 
 async function change(name: string, global: GlobalOptions, what: Change) {
-  await withStore(global, (store) => {
-    const changed = store.write(() => {
-      const row = store.jobs.get(name);
-      if (!row) throw notFound(`no job named ${echo(name)} (see tock list)`);
-      if (what === 'removed') return store.jobs.remove(name);
-      return store.jobs.setPaused(name, what === 'paused', Date.now());
-    });
+  await withBackend(global, async (backend) => {
+    const changed = what === 'removed' ? await backend.removeJob(name) : await backend.setPaused(name, what === 'paused', Date.now());
+    // setPaused says undefined for a job that is not there; removeJob, false.
+    if (changed === undefined || (what === 'removed' && !changed)) throw notFound(`no job named ${echo(name)} (see tock list)`);
     if (global.json) return printJson({ name, [what]: changed, changed });
     print(changed ? `${name} ${what}` : `${name} was already ${what}`);
   });

@@ -7,7 +7,7 @@ import { NAME_PATTERN } from '../config/job.js';
 import { checkTimezone, formatInstant, nextFires, parseCron, parseInstant } from '../schedule/index.js';
 import { compileJob, nextFirings } from '../schedule/for-job.js';
 import type { GlobalOptions } from './program.js';
-import { intFlag, print, printJson, withStore } from './io.js';
+import { intFlag, print, printJson, withBackend } from './io.js';
 
 export default async function next(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const what = String(args[0]);
@@ -18,12 +18,10 @@ export default async function next(args: unknown[], o: Record<string, unknown>, 
   let times: number[];
   let zone: string;
   if (NAME_PATTERN.test(what)) {
-    times = await withStore(global, (store) => {
-      const row = store.jobs.get(what);
-      if (!row) throw notFound(`no job named ${echo(what)}, and it is not a cron expression (see tock list)`);
-      zone = tz ?? row.spec.schedule.timezone;
-      return nextFirings(row, compileJob(row), from(zone), n).map((f) => f.fireAt);
-    });
+    const job = await withBackend(global, (backend) => backend.getJob(what));
+    if (!job) throw notFound(`no job named ${echo(what)}, and it is not a cron expression (see tock list)`);
+    zone = tz ?? job.spec.schedule.timezone;
+    times = nextFirings(job, compileJob(job), from(zone), n).map((f) => f.fireAt);
   } else {
     guard(undefined, () => parseCron(what));
     zone = tz ?? 'UTC';

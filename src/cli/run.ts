@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { notFound, usageError } from '../errors.js';
 import { echo, escapeLine, escapeOutput } from '../escape.js';
 import { awaitFinal, CLI_LEASE_MS, interruptSignal, runToEnd, startInlineRunner } from '../daemon/inline.js';
-import type { OccurrenceRow, Store } from '../store/index.js';
+import type { Backend, Occurrence } from '../store/backend.js';
 import type { GlobalOptions } from './program.js';
-import { durationText, print, printJson, stateColor, useColor, withStore } from './io.js';
+import { durationText, print, printJson, stateColor, useColor, withBackend } from './io.js';
 import { attemptLine, occurrenceJson } from './occurrence-view.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -16,44 +16,28 @@ export default async function run(args: unknown[], o: Record<string, unknown>, g
   const name = String(args[0]);
   const given = o.idempotencyKey === undefined ? undefined : checkKey(String(o.idempotencyKey));
   await useColor(global);
-  return withStore(global, async (store) => {
-    const job = store.jobs.get(name);
+  return withBackend(global, async (backend) => {
+    const job = await backend.getJob(name);
     if (!job) throw notFound(`no job named ${echo(name)} (see tock list)`);
     const now = Date.now();
     const key = given ?? `${name}@manual:${new Date(now).toISOString()}:${randomBytes(4).toString('hex')}`;
     const interrupt = interruptSignal();
-    const runner = startInlineRunner(store);
+    const runner = await startInlineRunner(backend);
     try {
-      const claimed = store.write(() => {
-        const existing = store.occurrences.byKey(key);
-        if (existing) return { existing };
-        const occ = store.occurrences.claim({
-          job: name,
-          key,
-          scheduledAt: now,
-          fireAt: now,
-          origin: 'manual',
-          delivery: job.spec.delivery,
-          jobVersion: job.version,
-          state: 'running',
-          leaseOwner: runner.id,
-          leaseExpiresAt: now + CLI_LEASE_MS,
-          now,
-        });
-        return { occ: occ! };
-      });
-      if ('existing' in claimed) return repeated(store, claimed.existing!, name, global, interrupt.signal);
-      const occ = claimed.occ;
+      const claimed = await backend.claimManual({ job: name, key, runner: runner.id, now, leaseMs: CLI_LEASE_MS });
+      if (!claimed) throw notFound(`no job named ${echo(name)} (see tock list)`);
+      if (claimed.existing) return repeated(backend, claimed.occurrence, name, global, interrupt.signal);
+      const occ = claimed.occurrence;
       if (!global.json) print(`running ${name} #${occ.id} (key ${key})`);
       await runToEnd(runner, occ, job.spec, 1, interrupt.signal, ({ n, recorded, result }) => {
         if (global.json) return;
         const took = durationText(result.finishedAt - result.startedAt);
         if (recorded.kind === 'retry') print(`attempt ${n} failed after ${took}: ${escapeLine(recorded.reason)}; retrying in ${durationText(recorded.delayMs)}`);
       });
-      return report(store, occ.id, global);
+      return report(backend, occ.id, global);
     } finally {
       interrupt.dispose();
-      runner.close();
+      await runner.close();
     }
   });
 }
@@ -73,28 +57,28 @@ function checkKey(key: string): string {
   return key;
 }
 
-async function repeated(store: Store, occ: OccurrenceRow, name: string, global: GlobalOptions, signal: AbortSignal) {
+async function repeated(backend: Backend, occ: Occurrence, name: string, global: GlobalOptions, signal: AbortSignal) {
   if (occ.job !== name) {
-    throw usageError(`idempotency key ${occ.idempotency_key} belongs to occurrence #${occ.id} of job ${occ.job}, not ${name}`);
+    throw usageError(`idempotency key ${occ.key} belongs to occurrence #${occ.id} of job ${occ.job}, not ${name}`);
   }
-  if (!global.json) print(`key ${occ.idempotency_key} was already used by occurrence #${occ.id}; not executing it again`);
+  if (!global.json) print(`key ${occ.key} was already used by occurrence #${occ.id}; not executing it again`);
   if (occ.state === 'running' || occ.state === 'pending') {
     if (!global.json) print(`#${occ.id} is ${occ.state}; waiting for its result`);
-    await awaitFinal(store, occ.id, signal);
+    await awaitFinal(backend, occ.id, signal);
   }
-  return report(store, occ.id, global);
+  return report(backend, occ.id, global);
 }
 
 /** Prints the occurrence as recorded, escaped even into a pipe (it is for reading); exit 0 if it succeeded, 1 otherwise. */
-export function report(store: Store, id: number, global: GlobalOptions): number {
-  const occ = store.occurrences.byId(id)!;
-  const attempts = store.occurrences.attempts(id);
+export async function report(backend: Backend, id: number, global: GlobalOptions): Promise<number> {
+  const occ = (await backend.occurrence(id))!;
+  const attempts = await backend.attempts(id, true);
   if (global.json) {
     printJson(occurrenceJson(occ, attempts));
   } else {
     for (const a of attempts) print(attemptLine(a));
     const last = attempts[attempts.length - 1];
-    if (last?.output) print(`--- output of attempt ${last.n}${last.output_truncated ? ' (tail)' : ''} ---\n${escapeOutput(last.output.replace(/\n$/, ''))}`);
+    if (last?.output) print(`--- output of attempt ${last.n}${last.outputTruncated ? ' (tail)' : ''} ---\n${escapeOutput(last.output.replace(/\n$/, ''))}`);
     print(`${escapeLine(occ.job)} #${occ.id} ${stateColor(occ.state)}${occ.reason ? `: ${escapeLine(occ.reason)}` : ''}`);
   }
   return occ.state === 'succeeded' ? 0 : 1;

@@ -1,10 +1,9 @@
 // `tock status`: live daemons (host, pid, since, last heartbeat) and occurrences by state.
 
-import type { RunnerRow } from '../store/index.js';
 import { judge } from '../daemon/identity.js';
-import { STATES } from '../store/index.js';
+import { STATES, type Runner } from '../store/backend.js';
 import type { GlobalOptions } from './program.js';
-import { iso, print, printJson, span, stateColor, useColor, when, withStore } from './io.js';
+import { iso, print, printJson, span, stateColor, useColor, when, withBackend } from './io.js';
 import { table } from './table.js';
 import { escapeLine } from '../escape.js';
 
@@ -13,39 +12,36 @@ const LIVE_MS = 30_000;
 
 export default async function status(_args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
   await useColor(global);
-  await withStore(global, (store) => {
+  await withBackend(global, async (backend) => {
     const now = Date.now();
-    const { runners, counts, jobs } = store.read(() => ({
-      runners: store.runners.unstopped().filter((r) => isLive(r, now)),
-      counts: store.occurrences.countsByState(),
-      jobs: store.jobs.list(),
-    }));
-    const byState = Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0]));
+    const [all, counts, jobs] = await Promise.all([backend.runners(), backend.counts(), backend.listJobs()]);
+    const runners = all.filter((r) => r.stoppedAt === null && isLive(r, now)).sort((a, b) => b.startedAt - a.startedAt);
+    const byState = Object.fromEntries(STATES.map((s) => [s, counts.byState[s] ?? 0]));
     const daemons = runners.map((r) => ({
       id: r.id,
       kind: r.kind,
       host: r.host,
       pid: r.pid,
       version: r.version,
-      since: iso(r.started_at),
-      last_heartbeat: iso(r.heartbeat_at),
+      since: iso(r.startedAt),
+      last_heartbeat: iso(r.heartbeatAt),
     }));
     if (global.json) {
       return printJson({
-        store: store.file,
+        store: backend.location,
         daemons,
         jobs: { total: jobs.length, paused: jobs.filter((j) => j.paused).length },
         occurrences: byState,
       });
     }
-    print(`store  ${escapeLine(store.file)}`);
+    print(`store  ${escapeLine(backend.location)}`);
     print(`jobs   ${jobs.length} (${jobs.filter((j) => j.paused).length} paused)\n`);
     if (daemons.length === 0) print('no live daemon: nothing fires; start one with `tock daemon`');
     else
       print(
         table(
           ['KIND', 'HOST', 'PID', 'SINCE', 'HEARTBEAT'],
-          runners.map((r) => [escapeLine(r.kind), escapeLine(r.host), String(r.pid), when(r.started_at), `${span(now - r.heartbeat_at)} ago`]),
+          runners.map((r) => [escapeLine(r.kind), escapeLine(r.host), String(r.pid), when(r.startedAt), `${span(now - r.heartbeatAt)} ago`]),
         ),
       );
     print('');
@@ -54,6 +50,6 @@ export default async function status(_args: unknown[], _o: Record<string, unknow
 }
 
 /** Beat recently, and not proven dead (a runner in another PID namespace or host cannot be looked up). */
-function isLive(r: RunnerRow, now: number): boolean {
-  return now - r.heartbeat_at <= LIVE_MS && judge(r) !== 'dead';
+function isLive(r: Runner, now: number): boolean {
+  return now - r.heartbeatAt <= LIVE_MS && judge({ pid: r.pid, boot_id: r.bootId, pid_ns: r.pidNs, start_ticks: r.startTicks }) !== 'dead';
 }

@@ -1,19 +1,19 @@
 // What applying a jobs file would change: a pure comparison of the file's jobs with the
 // stored ones, so `--dry-run` and the real apply print the same plan.
 
-import { canonicalJson, storedSpec } from '../store/jobs.js';
-import type { JobRow } from '../store/index.js';
+import { canonicalJson, storedSpec } from './canonical.js';
+import type { Job } from '../store/backend.js';
 import type { JobSpec } from '../types.js';
 
 export interface Plan {
   create: JobSpec[];
   /** scheduleChanged: the cursor moves to now so the new schedule does not replay the past. */
-  update: { spec: JobSpec; before: JobRow; scheduleChanged: boolean }[];
+  update: { spec: JobSpec; before: Job; scheduleChanged: boolean }[];
   unchanged: string[];
   remove: string[];
 }
 
-export function planApply(stored: JobRow[], wanted: JobSpec[], prune: boolean): Plan {
+export function planApply(stored: Job[], wanted: JobSpec[], prune: boolean): Plan {
   const byName = new Map(stored.map((r) => [r.name, r]));
   const plan: Plan = { create: [], update: [], unchanged: [], remove: [] };
   for (const spec of wanted) {
@@ -29,7 +29,7 @@ export function planApply(stored: JobRow[], wanted: JobSpec[], prune: boolean): 
   return plan;
 }
 
-function differs(before: JobRow, spec: JobSpec): boolean {
+function differs(before: Job, spec: JobSpec): boolean {
   if (spec.paused !== undefined && spec.paused !== before.paused) return true;
   return storedSpec(spec) !== storedSpec(before.spec);
 }

@@ -1,52 +1,46 @@
-// Executing an occurrence inside a CLI process (`tock run`, `tock retry`): the same claim,
-// attempt and record steps as the daemon, with retries waited out in place and a lease
-// kept alive by a heartbeat, so a daemon recovers the occurrence if this process dies.
+// Executing an occurrence inside a CLI process (`tock run`, `tock retry`): the claim,
+// attempt and record steps of the daemon, through the Backend, with retries waited out in
+// place and a lease kept alive by a heartbeat, so a daemon recovers the occurrence if this
+// process dies.
 
 import os from 'node:os';
-import type { OccurrenceRow, Store } from '../store/index.js';
+import { StoreError, type AttemptRecord, type Backend, type Occurrence, type Recorded } from '../store/backend.js';
 import { VERSION, type AttemptResult, type JobSpec } from '../types.js';
-import { record, runTarget, type AttemptDeps, type Recorded } from './attempt.js';
-import { delay, systemClock } from './clock.js';
-import { silentLogger } from './log.js';
+import { startTarget } from './target.js';
+import { delay, systemClock, type Clock } from './clock.js';
+import { faultPoint } from './fault.js';
 import { newRunnerId, selfProcess } from './identity.js';
 
 export const CLI_LEASE_MS = 30_000;
 
 export interface InlineRunner {
   id: string;
-  deps: AttemptDeps;
-  close(): void;
+  backend: Backend;
+  storeId: string;
+  clock: Clock;
+  close(): Promise<void>;
 }
 
 /** Registers this process as a runner (kind cli) and keeps its leases alive. */
-export function startInlineRunner(store: Store): InlineRunner {
+export async function startInlineRunner(backend: Backend, clock: Clock = systemClock): Promise<InlineRunner> {
   const id = newRunnerId('cli-');
-  const now = Date.now();
-  store.write(() =>
-    store.runners.register({ id, kind: 'cli', host: os.hostname(), ...selfProcess(), version: VERSION, started_at: now, detail: null }),
-  );
-  const timer = setInterval(() => {
-    try {
-      store.write(() => {
-        store.runners.heartbeat(id, Date.now());
-        store.occurrences.renewLeases(id, Date.now() + CLI_LEASE_MS);
-      });
-    } catch {
-      // A busy store: the next beat tries again; the lease is long enough for several misses.
-    }
-  }, CLI_LEASE_MS / 6);
+  const me = selfProcess();
+  const identity = { pid: me.pid, bootId: me.boot_id, pidNs: me.pid_ns, startTicks: me.start_ticks };
+  await backend.registerRunner({ id, kind: 'cli', host: os.hostname(), ...identity, version: VERSION, startedAt: clock.now(), detail: null });
+  // A busy store: the next beat tries again; the lease is long enough for several misses.
+  const beat = () => backend.heartbeat(id, clock.now(), CLI_LEASE_MS).catch(() => {});
+  const timer = setInterval(beat, CLI_LEASE_MS / 6);
   timer.unref();
-  const deps: AttemptDeps = { store, runnerId: id, clock: systemClock, log: silentLogger, env: process.env, random: Math.random };
+  const storeId = await backend.storeId();
   return {
     id,
-    deps,
-    close() {
+    backend,
+    storeId,
+    clock,
+    async close() {
       clearInterval(timer);
-      try {
-        store.write(() => store.runners.stop(id, Date.now()));
-      } catch {
-        // Nothing to lose: a runner row that is not marked stopped is judged by its process, or its lease.
-      }
+      // Nothing to lose: a runner row that is not marked stopped is judged by its process, or its lease.
+      await backend.stopRunner(id, clock.now()).catch(() => {});
     },
   };
 }
@@ -63,44 +57,56 @@ export interface AttemptReport {
  */
 export async function runToEnd(
   runner: InlineRunner,
-  occ: OccurrenceRow,
+  occ: Occurrence,
   spec: JobSpec,
   n: number,
   signal: AbortSignal,
   onAttempt: (r: AttemptReport) => void,
 ): Promise<Recorded> {
-  const { store } = runner.deps;
+  const { backend, clock } = runner;
   for (;;) {
-    const result = await runTarget(runner.deps, occ, spec, n, signal);
+    const result = await startTarget({ storeId: runner.storeId, runnerId: runner.id, env: process.env }, occ, spec, n, signal);
     if (result.outcome === 'cancelled') return interrupted(runner, occ, n, result);
-    const recorded = await record(runner.deps, occ, spec, n, result);
+    const recorded = await record(runner, { occurrenceId: occ.id, n, result, spec, random: Math.random() });
     onAttempt({ n, result, recorded });
     if (recorded.kind !== 'retry') return recorded;
     await delay(recorded.delayMs, signal);
     if (signal.aborted) {
-      store.write(() => store.occurrences.finish(occ.id, 'failed', 'interrupted while waiting to retry', Date.now()));
-      return { kind: 'failed', reason: 'interrupted while waiting to retry' };
+      const reason = 'interrupted while waiting to retry';
+      await backend.failOccurrence(occ.id, reason, clock.now());
+      return { kind: 'failed', reason };
     }
     n++;
-    store.write(() => store.occurrences.startAttempt(occ.id, n, 'backoff', runner.id, Date.now() + CLI_LEASE_MS, Date.now()));
+    if (!(await backend.startAttempt(occ.id, n, runner.id, clock.now(), CLI_LEASE_MS))) {
+      return { kind: 'lost', reason: 'the lease passed to another runner while waiting to retry' };
+    }
+  }
+}
+
+/** Records one attempt; a busy or full store is retried until the write lands: a result is never dropped. */
+async function record(runner: InlineRunner, rec: AttemptRecord): Promise<Recorded> {
+  faultPoint('before-record'); // test-only: the target has ended, its result is not yet written
+  for (let wait = 50; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return (await runner.backend.recordAttempts(runner.id, runner.clock.now(), [rec])).recorded[0];
+    } catch (err) {
+      if (!(err instanceof StoreError) || !err.transient) throw err;
+      await delay(wait);
+    }
   }
 }
 
 /** Ctrl-C on `tock run`: the person asked for it to stop, so it ends failed, not re-run. */
-function interrupted(runner: InlineRunner, occ: OccurrenceRow, n: number, result: AttemptResult): Recorded {
-  const { store } = runner.deps;
+async function interrupted(runner: InlineRunner, occ: Occurrence, n: number, result: AttemptResult): Promise<Recorded> {
   const reason = 'interrupted (SIGINT/SIGTERM to the tock process running it)';
-  store.write(() => {
-    store.occurrences.finishAttempt(occ.id, n, { ...result, error: reason });
-    store.occurrences.finish(occ.id, 'failed', reason, Date.now());
-  });
+  await runner.backend.failOccurrence(occ.id, reason, runner.clock.now(), { n, result: { ...result, error: reason } });
   return { kind: 'failed', reason };
 }
 
 /** Waits until an occurrence someone else runs is final (a repeated idempotency key). */
-export async function awaitFinal(store: Store, id: number, signal: AbortSignal): Promise<OccurrenceRow | undefined> {
+export async function awaitFinal(backend: Backend, id: number, signal: AbortSignal): Promise<Occurrence | undefined> {
   for (;;) {
-    const occ = store.occurrences.byId(id);
+    const occ = await backend.occurrence(id);
     if (!occ || (occ.state !== 'running' && occ.state !== 'pending') || signal.aborted) return occ;
     await delay(200, signal);
   }

@@ -2,102 +2,14 @@
 // tock performs, each one transaction, arrays in and results out. No connection or
 // transaction type and no callback into the caller crosses it: a backend (src/store/sqlite/
 // today, PostgreSQL next) owns its connections and its SQL, maps rows to the domain types
-// below, and classifies its own errors into StoreError. Pure decisions the store must take
+// of domain.ts, and classifies its own errors into StoreError. Pure decisions the store must take
 // inside a transaction (overlap, retries, lease expiry, the jobs-file plan) come from
 // src/semantics/ and src/config/plan.ts, called by the backend, never by a callback.
 
 import type { AttemptResult, Delivery, JobSpec, Overlap } from '../types.js';
+import type { Attempt, Job, Occurrence, OccurrenceState, Runner } from './domain.js';
 
-// ---- domain types ---------------------------------------------------------------------
-
-export type OccurrenceState = 'pending' | 'running' | 'succeeded' | 'failed' | 'abandoned' | 'skipped' | 'missed';
-export type Origin = 'schedule' | 'catchup' | 'manual';
-export type Trigger = Origin | 'retry';
-/** How an attempt came about: the occurrence's trigger, a retry after backoff, or a re-run after a crash. */
-export type AttemptTrigger = Trigger | 'backoff' | 'recovery';
-
-export interface Job {
-  name: string;
-  spec: JobSpec;
-  paused: boolean;
-  version: number;
-  source: string;
-  createdAt: number;
-  updatedAt: number;
-  /** Nothing at or before this instant is scheduled (creation, resume, schedule change). */
-  cursorAt: number;
-  doneAt: number | null;
-  /** The job's next firing as last computed, for its version `version`. */
-  next: { after: number; at: number | null; version: number } | null;
-}
-
-export interface Occurrence {
-  id: number;
-  job: string;
-  key: string;
-  scheduledAt: number;
-  fireAt: number;
-  origin: Origin;
-  trigger: Trigger;
-  state: OccurrenceState;
-  delivery: Delivery;
-  jobVersion: number;
-  attempts: number;
-  recoveries: number;
-  nextAttemptAt: number | null;
-  leaseOwner: string | null;
-  leaseExpiresAt: number | null;
-  cancelReason: string | null;
-  reason: string | null;
-  createdAt: number;
-  finishedAt: number | null;
-}
-
-export interface Attempt {
-  occurrenceId: number;
-  n: number;
-  trigger: AttemptTrigger;
-  runner: string | null;
-  startedAt: number;
-  finishedAt: number | null;
-  outcome: 'running' | 'succeeded' | 'failed' | 'timeout' | 'cancelled' | 'abandoned';
-  exitCode: number | null;
-  signal: string | null;
-  httpStatus: number | null;
-  error: string | null;
-  /** Absent in summaries (history), present when one occurrence's attempts are read. */
-  output?: string | null;
-  outputTruncated: boolean;
-  outputBytes: number;
-}
-
-export interface Runner {
-  id: string;
-  kind: 'daemon' | 'cli';
-  host: string;
-  pid: number;
-  version: string;
-  startedAt: number;
-  heartbeatAt: number;
-  stoppedAt: number | null;
-  detail: string | null;
-  /** Which process it is, beyond host and pid (see daemon/identity.ts); null where unknown. */
-  bootId: string | null;
-  pidNs: string | null;
-  startTicks: number | null;
-}
-
-/** Why a store operation failed: transient ones (locked, busy, unreachable) are retried, others end the command with exit 2. */
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    readonly transient: boolean,
-    readonly code?: string,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
+export * from './domain.js';
 
 // ---- operation arguments and results ---------------------------------------------------
 
@@ -249,6 +161,17 @@ export interface ApplyResult {
   removed: string[];
 }
 
+export interface ApplyOptions {
+  source: string;
+  prune: boolean;
+  now: number;
+  dryRun?: boolean;
+  /** With prune, remove only the jobs that came from this same source (the daemon's --jobs). */
+  pruneOwnOnly?: boolean;
+}
+
+export type RetryResult = { kind: 'started'; occurrence: Occurrence; n: number } | { kind: 'refused'; why: string };
+
 export interface ManualClaim {
   job: string;
   key: string;
@@ -278,10 +201,11 @@ export interface Backend {
   /** Bumped by every change to the catalogue. */
   generation(): Promise<number>;
   /** Plans against the stored jobs and writes the plan, in one transaction (src/config/plan.ts). */
-  applyJobs(specs: JobSpec[], o: { source: string; prune: boolean; now: number; dryRun?: boolean }): Promise<ApplyResult>;
+  applyJobs(specs: JobSpec[], o: ApplyOptions): Promise<ApplyResult>;
   /** Adds one job; false if the name is taken. */
   addJob(spec: JobSpec, source: string, now: number): Promise<Job | undefined>;
-  setPaused(name: string, paused: boolean, now: number): Promise<boolean>;
+  /** Whether it changed; undefined if there is no such job. */
+  setPaused(name: string, paused: boolean, now: number): Promise<boolean | undefined>;
   removeJob(name: string): Promise<boolean>;
   /** Caches next fire times for `tock list`, for the versions they were computed for. */
   rememberNext(next: { job: string; version: number; after: number; at: number | null }[]): Promise<void>;
@@ -307,9 +231,13 @@ export interface Backend {
   prune(req: PruneRequest): Promise<PruneResult>;
 
   // the CLI's writes
-  claimManual(c: ManualClaim): Promise<{ occurrence: Occurrence; existing: boolean }>;
-  /** `tock retry`: a new attempt (trigger retry) of a final occurrence, held by `runner`. */
-  retryOccurrence(id: number, runner: string, now: number, leaseMs: number): Promise<{ occurrence: Occurrence; n: number } | undefined>;
+  /** The occurrence of a manual key: the one already there (existing), or a new one running attempt 1; undefined if the job is gone. */
+  claimManual(c: ManualClaim): Promise<{ occurrence: Occurrence; existing: boolean } | undefined>;
+  /**
+   * `tock retry`: a new attempt (trigger retry) of a final occurrence, held by `runner`, if
+   * mayRetry (src/semantics/delivery.ts) allows it; undefined if there is no such occurrence.
+   */
+  retryOccurrence(id: number, runner: string, now: number, leaseMs: number, force: boolean): Promise<RetryResult | undefined>;
   /** `tock run`'s own retries: starts attempt n (trigger backoff) if the runner still holds it. */
   startAttempt(id: number, n: number, runner: string, now: number, leaseMs: number): Promise<boolean>;
   /** Ends an occurrence as failed, recording attempt n's result if given. */

@@ -2,8 +2,8 @@
 // src/store/ sees a row.
 
 import type { Attempt, Occurrence, Runner } from '../backend.js';
-import type { AttemptRow, OccurrenceRow } from '../occurrences.js';
-import type { RunnerRow } from '../runners.js';
+import type { AttemptRow, OccurrenceRow } from './occurrences.js';
+import type { RunnerRow } from './runners.js';
 
 export function toOccurrence(r: OccurrenceRow): Occurrence {
   return {

@@ -1,24 +1,13 @@
 // All SQL about job definitions: the jobs table and the generation counter daemons
 // watch to notice a change made from another shell.
 
-import type { JobSpec } from '../types.js';
+import type { JobSpec } from '../../types.js';
+import type { Job } from '../domain.js';
+import { storedSpec } from '../../config/canonical.js';
 import type { Statements } from './statements.js';
 
-export interface JobRow {
-  id: number;
-  name: string;
-  spec: JobSpec;
-  paused: boolean;
-  version: number;
-  source: string;
-  createdAt: number;
-  updatedAt: number;
-  /** Nothing at or before this instant is scheduled (creation, resume, schedule change). */
-  cursorAt: number;
-  doneAt: number | null;
-  /** The job's next firing as last computed, for its version `version` (see migration 3). */
-  next: { after: number; at: number | null; version: number } | null;
-}
+/** A job as this backend reads it: the domain Job, with its row id. */
+export type JobRow = Job & { id: number };
 
 interface RawJob {
   id: number;
@@ -62,21 +51,6 @@ function toRow(r: RawJob): JobRow {
     doneAt: r.done_at,
     next: r.next_after === null || r.next_version === null ? null : { after: r.next_after, at: r.next_at, version: r.next_version },
   };
-}
-
-/** The spec as stored: pausing is a column of its own, not part of the definition. */
-export function storedSpec(spec: JobSpec): string {
-  const { paused: _paused, ...rest } = spec;
-  return canonicalJson(rest);
-}
-
-/** JSON with keys sorted at every level, so equal definitions compare equal as text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }
 
 export class JobsSql {

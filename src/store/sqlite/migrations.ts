@@ -2,7 +2,7 @@
 // recorded in the file. A store written by a newer tock is refused, never guessed at.
 
 import type { DB } from './db.js';
-import { storeError } from '../errors.js';
+import { refused } from './failure.js';
 
 interface Migration {
   version: number;
@@ -179,7 +179,7 @@ function currentVersion(db: DB, file: string): number {
     .all() as string[];
   if (!tables.includes('schema_migrations')) {
     if (tables.length > 0) {
-      throw storeError(`${file} is an SQLite file but not a tock store; point --db at another file`);
+      throw refused(`${file} is an SQLite file but not a tock store; point --db at another file`, 'foreign');
     }
     return 0;
   }
@@ -187,7 +187,8 @@ function currentVersion(db: DB, file: string): number {
 }
 
 function newerSchema(file: string, version: number) {
-  return storeError(
+  return refused(
     `${file} was written by a newer tock (schema ${version}; this tock knows up to ${LATEST_SCHEMA}); upgrade tock to use it`,
+    'newer-schema',
   );
 }

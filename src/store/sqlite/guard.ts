@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { storeError } from '../errors.js';
+import { refused } from './failure.js';
 
 /** S_ISVTX: only an entry's owner may remove or rename it; not in fs.constants. */
 const STICKY = 0o1000;
@@ -31,14 +31,14 @@ export function prepareStoreFile(file: string): void {
 /** The directory may be shared with root (/var/lib), never writable by another user, even sticky (/tmp). */
 function checkDirectory(dir: string): void {
   const st = statOf(dir, fs.statSync)!;
-  if (!st.isDirectory()) throw storeError(`cannot create the store in ${dir}: it is not a directory`);
+  if (!st.isDirectory()) throw refused(`cannot create the store in ${dir}: it is not a directory`);
   const me = euid();
   if (st.uid !== me && st.uid !== 0) {
-    throw storeError(`the store's directory ${dir} belongs to uid ${st.uid}, not to uid ${me} that runs tock: keep the store in a directory of your own`);
+    throw refused(`the store's directory ${dir} belongs to uid ${st.uid}, not to uid ${me} that runs tock: keep the store in a directory of your own`);
   }
   if (st.mode & 0o022) {
     const fix = st.mode & STICKY ? '' : `run \`chmod go-w ${shellWord(dir)}\`, or `;
-    throw storeError(
+    throw refused(
       `the store's directory ${dir} is writable by ${writers(st.mode)} (mode ${octal(st.mode)}), who could swap in a store of their own: ${fix}keep the store in a directory only you can write to`,
     );
   }
@@ -47,17 +47,17 @@ function checkDirectory(dir: string): void {
 function checkFile(file: string, what: string): void {
   const st = statOf(file, fs.lstatSync)!;
   if (st.isSymbolicLink()) {
-    throw storeError(`${what} ${file} is a symbolic link, which tock does not follow: if you trust its target, pass it instead (--db "$(realpath ${shellWord(file)})")`);
+    throw refused(`${what} ${file} is a symbolic link, which tock does not follow: if you trust its target, pass it instead (--db "$(realpath ${shellWord(file)})")`);
   }
-  if (!st.isFile()) throw storeError(`${what} ${file} is ${kindOf(st)}, not a regular file: point --db (or TOCK_DB) at a file`);
+  if (!st.isFile()) throw refused(`${what} ${file} is ${kindOf(st)}, not a regular file: point --db (or TOCK_DB) at a file`);
   const me = euid();
   if (st.uid !== me) {
-    throw storeError(
+    throw refused(
       `${what} ${file} belongs to uid ${st.uid}, not to uid ${me} that runs tock: run tock as its owner, or, if you trust the jobs in it, \`chown ${me} ${shellWord(file)}\``,
     );
   }
   if (st.mode & 0o022) {
-    throw storeError(`${what} ${file} is writable by ${writers(st.mode)} (mode ${octal(st.mode)}): run \`chmod go-w ${shellWord(file)}\``);
+    throw refused(`${what} ${file} is writable by ${writers(st.mode)} (mode ${octal(st.mode)}): run \`chmod go-w ${shellWord(file)}\``);
   }
 }
 
@@ -65,7 +65,7 @@ function createDirectory(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw storeError(`cannot create the store's directory ${dir}: ${(err as Error).message}`);
+    throw refused(`cannot create the store's directory ${dir}: ${(err as Error).message}`);
   }
 }
 
@@ -76,7 +76,7 @@ function createFile(file: string): void {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EEXIST') return; // another process created it first; checked next
-    throw storeError(`cannot create the store ${file}: ${e.message}`);
+    throw refused(`cannot create the store ${file}: ${e.message}`);
   }
 }
 
@@ -85,7 +85,7 @@ function statOf(p: string, stat: typeof fs.lstatSync): fs.Stats | undefined {
   try {
     return stat(p, { throwIfNoEntry: false });
   } catch (err) {
-    throw storeError(`cannot open the store at ${p} (${(err as Error).message}); check the path and its permissions`);
+    throw refused(`cannot open the store at ${p} (${(err as Error).message}); check the path and its permissions`);
   }
 }
 

@@ -1,0 +1,290 @@
+// The Backend interface, exercised directly, against every backend named in
+// TOCK_TEST_BACKENDS (default `sqlite`): the same tests, unchanged, for each. Each test gets a
+// fresh store of its own. Tests of the runner/daemon side are skipped while a backend's
+// runner side is a stub (see test/helpers/backends.ts).
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseJobsFile } from '../src/config/file.js';
+import { StoreError, type Backend, type FiringRequest, type Occurrence } from '../src/store/backend.js';
+import type { AttemptResult, JobSpec } from '../src/types.js';
+import { testBackends, type Harness, type Store } from './helpers/backends.js';
+
+const T0 = Date.parse('2026-11-23T02:00:00Z');
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const LEASE = 30_000;
+
+function specs(yaml: string): JobSpec[] {
+  return parseJobsFile(yaml, 'jobs.yaml');
+}
+
+const [hourly, daily] = specs(`
+jobs:
+  - name: hourly
+    cron: "0 * * * *"
+    shell: { command: "true" }
+  - name: daily
+    cron: "0 3 * * *"
+    shell: { command: "true" }
+    delivery: at-most-once
+`);
+
+function result(outcome: AttemptResult['outcome'], at: number): AttemptResult {
+  const failed = outcome !== 'succeeded';
+  return { outcome, retryable: failed, exitCode: failed ? 1 : 0, error: failed ? 'exit status 1' : undefined, output: 'hi\n', outputTruncated: false, outputBytes: 3, startedAt: at, finishedAt: at + 5 };
+}
+
+function runner(id: string, at: number) {
+  return { id, kind: 'daemon' as const, host: 'test', pid: 1, version: 'test', startedAt: at, detail: null, bootId: null, pidNs: null, startTicks: null };
+}
+
+function firing(job: JobSpec, version: number, at: number): FiringRequest {
+  return { job: job.name, jobVersion: version, key: `${job.name}@${new Date(at).toISOString()}`, scheduledAt: at, fireAt: at, delivery: job.delivery, overlap: 'allow', once: false, following: at + HOUR };
+}
+
+/** A test with a fresh store and a first handle on it, both closed and removed afterwards. */
+function withStore(h: Harness, fn: (store: Store, b: Backend) => Promise<void>) {
+  return async () => {
+    const store = await h.fresh();
+    const b = await store.open();
+    try {
+      await fn(store, b);
+    } finally {
+      await b.close();
+      await store.cleanup();
+    }
+  };
+}
+
+/** Claims a manual occurrence of `job` for `who` and records its single attempt as `outcome`. */
+async function finished(b: Backend, job: JobSpec, key: string, at: number, outcome: AttemptResult['outcome'] = 'succeeded') {
+  const { occurrence } = (await b.claimManual({ job: job.name, key, runner: 'r1', now: at, leaseMs: LEASE }))!;
+  await b.recordAttempts('r1', at + 10, [{ occurrenceId: occurrence.id, n: 1, result: result(outcome, at), spec: job, random: 0 }]);
+  return occurrence.id;
+}
+
+/** A running occurrence held by `who`, whose lease lapsed at T0 + 1 s, as activeOccurrences() reads it. */
+async function lapsed(store: Store, b: Backend, who: string): Promise<Occurrence> {
+  await b.addJob(hourly, 'cli', T0);
+  await b.registerRunner(runner(who, T0));
+  const { occurrence } = (await b.claimManual({ job: 'hourly', key: 'm', runner: who, now: T0, leaseMs: LEASE }))!;
+  await store.setLeaseExpiry(occurrence.id, T0 + 1_000);
+  return (await b.activeOccurrences()).find((o) => o.id === occurrence.id)!;
+}
+
+for (const h of testBackends()) {
+  const runnerSide = { skip: h.runnerSide ? false : `${h.name}: the runner side is a stub` };
+
+  describe(`backend ${h.name}`, () => {
+    test('migrations: a fresh store is created and migrated, and opens again as it is', withStore(h, async (store, b) => {
+      assert.deepEqual(await b.listJobs(), []);
+      assert.match(await b.storeId(), /^\S{8,}$/);
+      const again = await store.open();
+      assert.equal(await again.storeId(), await b.storeId(), 'one id per store');
+      await again.close();
+    }));
+
+    test('migrations: a store written by a newer tock is refused, not touched', withStore(h, async (store, b) => {
+      await b.addJob(hourly, 'cli', T0);
+      await store.setSchemaVersion(9_999);
+      const before = await store.fingerprint();
+      await assert.rejects(store.open(), (err: unknown) => err instanceof StoreError && !err.transient && /newer tock/.test(err.message));
+      assert.equal(await store.fingerprint(), before);
+    }));
+
+    test('catalogue: add, duplicate add refused, pause/resume, remove, each bumping the generation', withStore(h, async (_store, b) => {
+      const g0 = await b.generation();
+      const job = await b.addJob(hourly, 'cli', T0);
+      assert.equal(job?.name, 'hourly');
+      assert.equal(job?.version, 1);
+      assert.equal(job?.cursorAt, T0);
+      assert.equal(job?.next?.at, T0 + HOUR, 'its next firing remembered');
+      assert.equal(await b.addJob(hourly, 'cli', T0 + 1), undefined, 'the name is taken');
+      const g1 = await b.generation();
+      assert.ok(g1 > g0);
+      assert.equal(await b.setPaused('hourly', true, T0 + 2), true);
+      assert.equal(await b.setPaused('hourly', true, T0 + 3), false, 'already paused');
+      assert.equal(await b.setPaused('nope', true, T0), undefined, 'no such job');
+      const g2 = await b.generation();
+      assert.ok(g2 > g1);
+      assert.equal(await b.setPaused('hourly', false, T0 + 4 * HOUR), true);
+      const resumed = await b.getJob('hourly');
+      assert.equal(resumed?.paused, false);
+      assert.equal(resumed?.cursorAt, T0 + 4 * HOUR, 'the pause is not replayed');
+      assert.deepEqual((await b.jobVersions()).map((v) => [v.name, v.version]), [['hourly', 3]]);
+      assert.equal(await b.removeJob('hourly'), true);
+      assert.equal(await b.removeJob('hourly'), false);
+      assert.ok((await b.generation()) > g2);
+      assert.deepEqual(await b.listJobs(), []);
+    }));
+
+    test('catalogue: apply plans create, update, unchanged and remove (with prune) in one go', withStore(h, async (_store, b) => {
+      await b.addJob(hourly, 'cli', T0);
+      const first = await b.applyJobs([daily], { source: '/jobs.yaml', prune: false, now: T0 });
+      assert.deepEqual(first, { created: ['daily'], updated: [], unchanged: [], removed: [] });
+      const [daily2] = specs(`jobs:\n  - name: daily\n    cron: "0 4 * * *"\n    shell: { command: "true" }\n    delivery: at-most-once\n`);
+      const dry = await b.applyJobs([daily2], { source: '/jobs.yaml', prune: true, now: T0 + 1, dryRun: true });
+      assert.deepEqual(dry, { created: [], updated: ['daily'], unchanged: [], removed: ['hourly'] });
+      assert.equal((await b.getJob('daily'))?.version, 1, 'a dry run writes nothing');
+      const own = await b.applyJobs([daily], { source: '/jobs.yaml', prune: true, pruneOwnOnly: true, now: T0 + 2 });
+      assert.deepEqual(own, { created: [], updated: [], unchanged: ['daily'], removed: [] }, "a job of another source is not the file's to prune");
+      const real = await b.applyJobs([daily2], { source: '/jobs.yaml', prune: true, now: T0 + HOUR });
+      assert.deepEqual(real, { created: [], updated: ['daily'], unchanged: [], removed: ['hourly'] });
+      const updated = (await b.getJob('daily'))!;
+      assert.equal(updated.version, 2);
+      assert.equal(updated.cursorAt, T0 + HOUR, 'a schedule change moves the cursor');
+      assert.deepEqual((await b.listJobs()).map((j) => j.name), ['daily']);
+    }));
+
+    test('UNIQUE dedup of manual keys: the second claim of a key gets the first occurrence', withStore(h, async (store, a) => {
+      await a.addJob(hourly, 'cli', T0);
+      const b = await store.open();
+      try {
+        const [one, two] = await Promise.all([
+          a.claimManual({ job: 'hourly', key: 'k1', runner: 'ra', now: T0, leaseMs: LEASE }),
+          b.claimManual({ job: 'hourly', key: 'k1', runner: 'rb', now: T0, leaseMs: LEASE }),
+        ]);
+        assert.deepEqual([one!.existing, two!.existing].sort(), [false, true]);
+        assert.equal(one!.occurrence.id, two!.occurrence.id);
+        assert.equal(one!.occurrence.key, 'k1');
+        assert.equal((await a.history({ limit: 10 })).length, 1);
+        assert.equal(await a.claimManual({ job: 'gone', key: 'k2', runner: 'ra', now: T0, leaseMs: LEASE }), undefined);
+      } finally {
+        await b.close();
+      }
+    }));
+
+    test('manual runs: retry rules, a fresh attempt under the same key, failure recorded', withStore(h, async (_store, b) => {
+      await b.addJob(daily, 'cli', T0);
+      const { occurrence } = (await b.claimManual({ job: 'daily', key: 'd1', runner: 'r1', now: T0, leaseMs: LEASE }))!;
+      assert.equal(occurrence.state, 'running');
+      assert.equal(occurrence.origin, 'manual');
+      assert.deepEqual((await b.retryOccurrence(occurrence.id, 'r1', T0, LEASE, false))?.kind, 'refused', 'still running');
+      await b.failOccurrence(occurrence.id, 'interrupted', T0 + 5, { n: 1, result: result('failed', T0) });
+      const failedOcc = (await b.occurrence(occurrence.id))!;
+      assert.equal(failedOcc.state, 'failed');
+      assert.equal(failedOcc.reason, 'interrupted');
+      assert.deepEqual((await b.retryOccurrence(occurrence.id, 'r1', T0 + 6, LEASE, false))?.kind, 'refused', 'at-most-once needs --force');
+      const forced = await b.retryOccurrence(occurrence.id, 'r1', T0 + 7, LEASE, true);
+      assert.equal(forced?.kind, 'started');
+      assert.equal(forced?.kind === 'started' && forced.n, 2);
+      assert.equal(forced?.kind === 'started' && forced.occurrence.trigger, 'retry');
+      const attempts = await b.attempts(occurrence.id, true);
+      assert.deepEqual(attempts.map((a) => [a.n, a.trigger, a.outcome]), [[1, 'manual', 'failed'], [2, 'retry', 'running']]);
+      assert.equal(attempts[0].output, 'hi\n');
+      assert.equal(await b.retryOccurrence(999, 'r1', T0, LEASE, false), undefined);
+      assert.equal(await b.startAttempt(occurrence.id, 3, 'someone-else', T0 + 8, LEASE), false, 'not held by that runner');
+    }));
+
+    test('reads: history, recent results and counts by state', withStore(h, async (_store, b) => {
+      await b.addJob(hourly, 'cli', T0);
+      await b.registerRunner(runner('r1', T0));
+      await finished(b, hourly, 'a', T0);
+      await finished(b, hourly, 'b', T0 + HOUR, 'failed');
+      const rows = await b.history({ job: 'hourly', limit: 10 });
+      assert.deepEqual(rows.map((r) => r.occurrence.key), ['b', 'a'], 'newest first');
+      assert.equal(rows[0].attempts[0].output, undefined, 'history carries no output');
+      assert.equal(rows[0].occurrence.state, 'pending', 'a retryable failure waits to retry');
+      assert.deepEqual((await b.recent('hourly', 5)).map((r) => r.state), ['succeeded']);
+      assert.deepEqual((await b.counts()).byState, { succeeded: 1, pending: 1 });
+      assert.equal((await b.occurrenceByKey('a'))?.state, 'succeeded');
+    }));
+
+    test('runners: register, heartbeat renews its leases, stop', withStore(h, async (_store, b) => {
+      await b.addJob(hourly, 'cli', T0);
+      await b.registerRunner(runner('r1', T0));
+      const { occurrence } = (await b.claimManual({ job: 'hourly', key: 'm', runner: 'r1', now: T0, leaseMs: LEASE }))!;
+      assert.deepEqual(await b.heartbeat('r1', T0 + 10_000, LEASE), []);
+      assert.equal((await b.occurrence(occurrence.id))?.leaseExpiresAt, T0 + 10_000 + LEASE);
+      const [r] = await b.runners(['r1']);
+      assert.equal(r.heartbeatAt, T0 + 10_000);
+      assert.equal(r.stoppedAt, null);
+      assert.equal((await b.poll('r1')).generation, await b.generation());
+      await b.stopRunner('r1', T0 + 20_000);
+      assert.equal((await b.runners(['r1']))[0].stoppedAt, T0 + 20_000);
+    }));
+
+    test('a locked store fails a write with a transient StoreError, and works once it is free', withStore(h, async (store) => {
+      const b = await store.open({ busyTimeoutMs: 200 });
+      try {
+        const release = await store.holdWriteLock();
+        try {
+          await assert.rejects(b.addJob(hourly, 'cli', T0), (err: unknown) => err instanceof StoreError && err.transient);
+        } finally {
+          await release();
+        }
+        assert.equal((await b.addJob(hourly, 'cli', T0))?.name, 'hourly');
+      } finally {
+        await b.close();
+      }
+    }));
+
+    test('claim races: two handles claim the same firings at once; each key is claimed once, the union complete', runnerSide, withStore(h, async (store, a) => {
+      const job = (await a.addJob(hourly, 'cli', T0))!;
+      const b = await store.open();
+      try {
+        await a.registerRunner(runner('ra', T0));
+        await b.registerRunner(runner('rb', T0));
+        const firings = [1, 2, 3, 4, 5, 6].map((i) => firing(hourly, job.version, T0 + i * HOUR));
+        const now = T0 + 7 * HOUR;
+        const claim = (x: Backend, who: string) => x.claimFirings({ runner: who, now, leaseMs: LEASE, slots: 100, firings });
+        const [ra, rb] = await Promise.all([claim(a, 'ra'), claim(b, 'rb')]);
+        const won = (r: typeof ra) => r.decisions.flatMap((d) => (d.kind === 'started' ? [d.occurrence.key] : []));
+        const all = [...won(ra), ...won(rb)];
+        assert.equal(new Set(all).size, all.length, 'no key claimed twice');
+        assert.deepEqual(all.sort(), firings.map((f) => f.key).sort(), 'every firing claimed by one of them');
+        assert.equal((await a.history({ limit: 100 })).length, firings.length);
+      } finally {
+        await b.close();
+      }
+    }));
+
+    test('lease takeover: a lapsed lease is taken over once; the second taker gets raced', runnerSide, withStore(h, async (store, a) => {
+      const seen = await lapsed(store, a, 'dead');
+      assert.equal(seen.leaseOwner, 'dead');
+      const b = await store.open();
+      try {
+        const now = T0 + 60_000;
+        const req = [{ occurrence: seen, why: 'its lease lapsed', jobExists: true }];
+        const [ta, tb] = await Promise.all([a.takeOver('ra', now, LEASE, req), b.takeOver('rb', now, LEASE, req)]);
+        assert.deepEqual([ta[0].kind === 'raced', tb[0].kind === 'raced'].sort(), [false, true], 'exactly one took it');
+      } finally {
+        await b.close();
+      }
+    }));
+
+    test('record after the lease was lost: the attempt is written, the occurrence left to its new owner', runnerSide, withStore(h, async (store, a) => {
+      const seen = await lapsed(store, a, 'slow');
+      const [taken] = await a.takeOver('new-owner', T0 + 60_000, LEASE, [{ occurrence: seen, why: 'its lease lapsed', jobExists: true }]);
+      assert.notEqual(taken.kind, 'raced');
+      const { recorded } = await a.recordAttempts('slow', T0 + 61_000, [{ occurrenceId: seen.id, n: 1, result: result('succeeded', T0), spec: hourly, random: 0 }]);
+      assert.equal(recorded[0].kind, 'lost');
+      const attempt = (await a.attempts(seen.id, false)).find((x) => x.n === 1)!;
+      assert.equal(attempt.outcome, 'succeeded', "the slow runner's attempt is recorded honestly");
+      const after = (await a.occurrence(seen.id))!;
+      assert.equal(after.leaseOwner, 'new-owner');
+      assert.notEqual(after.state, 'succeeded', 'the new owner decides');
+    }));
+
+    test('prune honours keepRuns per job and keepDays, and never deletes active occurrences', runnerSide, withStore(h, async (_store, b) => {
+      await b.addJob(hourly, 'cli', T0 - 30 * DAY);
+      await b.registerRunner(runner('r1', T0 - 30 * DAY));
+      const active = (await b.claimManual({ job: 'hourly', key: 'active', runner: 'r1', now: T0 - 20 * DAY, leaseMs: LEASE }))!.occurrence.id;
+      for (const [i, key] of ['old1', 'old2'].entries()) await finished(b, hourly, key, T0 - 10 * DAY + i);
+      for (let i = 0; i < 5; i++) await finished(b, hourly, `new${i}`, T0 - 5 * HOUR + i * HOUR);
+      let cursor: Awaited<ReturnType<Backend['prune']>>['cursor'];
+      let deleted = 0;
+      for (let steps = 0; steps === 0 || cursor; steps++) {
+        assert.ok(steps < 100, 'a prune pass ends');
+        const r = await b.prune({ now: T0, keepDays: 7, keepRuns: 3, cursor, batch: 1, jobsPerStep: 1 });
+        deleted += r.deleted;
+        cursor = r.cursor;
+      }
+      const left = (await b.history({ limit: 100 })).map((r) => r.occurrence.key).sort();
+      assert.deepEqual(left, ['active', 'new2', 'new3', 'new4']);
+      assert.equal(deleted, 4);
+      assert.equal((await b.occurrence(active))?.state, 'running');
+    }));
+  });
+}
