@@ -9,7 +9,9 @@ import { killRunningGroupsNow } from '../exec/index.js';
 import { lineLogger } from '../daemon/log.js';
 import { formatDuration, parseDuration, parsePositiveDuration } from '../schedule/index.js';
 import { isTransientStoreError, type Store } from '../store/index.js';
-import { usageError } from '../errors.js';
+import { StoreError } from '../store/backend.js';
+import { interimBackend } from '../store/sqlite/interim.js';
+import { storeError, usageError } from '../errors.js';
 import type { GlobalOptions } from './program.js';
 import { intFlag, openStore } from './io.js';
 import type { JobSpec } from '../types.js';
@@ -70,14 +72,16 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   for (let wait = 250; signals === 0; wait = Math.min(wait * 2, 2_000)) {
     try {
       store = openStore(global);
-      const candidate = new Daemon({ store, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, firstPruneMs, applyJobs: applyJobs(store) });
-      candidate.start();
+      const backend = interimBackend(store);
+      const candidate = new Daemon({ backend, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, firstPruneMs, applyJobs: applyJobs(store) });
+      await candidate.start();
       d = candidate;
       break;
     } catch (err) {
       store?.close();
       store = undefined;
-      if (!isTransientStoreError(err)) throw err;
+      if (err instanceof StoreError && !err.transient) throw storeError(err.message); // exit 2: the operator must act
+      if (!(err instanceof StoreError) && !isTransientStoreError(err)) throw err;
       log('error', `cannot start yet: ${(err as Error).message}; retrying in ${formatDuration(wait)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
