@@ -10,8 +10,12 @@ import type { Slots } from './slots.js';
 import type { DueFiring, Timetable } from './timetable.js';
 import type { Waitlist } from './waiting.js';
 
-/** At most this many backlog entries (or twice the free slots) are sent with one claim. */
-const CLAIM_WINDOW = 1_000;
+/**
+ * How many backlog entries one claim is sent: enough to fill the free slots past firings
+ * lost to other daemons or left for their due time, few enough that a claim riding with
+ * every result stays cheap (claimBacklog sends the next window if this one was used up).
+ */
+const windowFor = (slots: number) => Math.min(1_000, 4 * slots + 32);
 
 /** A claim sent and not yet answered: what it was made of, to apply its answer to the backlog. */
 export interface InFlight {
@@ -105,7 +109,7 @@ export class Claimer {
     const backlog = this.backlog;
     const firings: FiringRequest[] = [];
     const sent: InFlight = { req: { runner: this.ctx.id, now, leaseMs: this.ctx.leaseMs, slots, firings }, backlog, at: [], end: 0, specs: [] };
-    const cap = Math.max(CLAIM_WINDOW, 2 * slots);
+    const cap = windowFor(slots);
     let i = 0;
     for (; i < backlog.length && firings.length < cap; i++) {
       const r = this.timetable.request(backlog[i]);
