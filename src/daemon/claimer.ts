@@ -11,11 +11,12 @@ import type { DueFiring, Timetable } from './timetable.js';
 import type { Waitlist } from './waiting.js';
 
 /**
- * How many backlog entries one claim is sent: enough to fill the free slots past firings
- * lost to other daemons or left for their due time, few enough that a claim riding with
- * every result stays cheap (claimBacklog sends the next window if this one was used up).
+ * How many backlog entries one claim is sent. The loop's own claim walks far, past firings
+ * lost to other daemons, in one transaction (and sends the next window if this one was
+ * used up); a claim riding with every result is kept small, enough to fill the slots freed.
  */
-const windowFor = (slots: number) => Math.min(1_000, 4 * slots + 32);
+const LOOP_WINDOW = 1_000;
+const rideWindow = (slots: number) => Math.min(LOOP_WINDOW, 4 * slots + 32);
 
 /** A claim sent and not yet answered: what it was made of, to apply its answer to the backlog. */
 export interface InFlight {
@@ -55,7 +56,7 @@ export class Claimer {
   /** Claims due firings for the free slots in transactions of their own. */
   async claimBacklog(now: number): Promise<void> {
     for (;;) {
-      const sent = this.prepare(now, this.slots.free());
+      const sent = this.prepare(now, this.slots.free(), LOOP_WINDOW);
       if (!sent) return;
       let result: ClaimResult;
       try {
@@ -78,7 +79,8 @@ export class Claimer {
    * a store shared by several daemons the write lock, held for each commit, is the limit).
    */
   ride(freed: number): InFlight | undefined {
-    return this.prepare(this.ctx.clock.now(), this.slots.free() + freed);
+    const slots = this.slots.free() + freed;
+    return this.prepare(this.ctx.clock.now(), slots, rideWindow(slots));
   }
 
   /** The answer to a claim, or undefined if it failed (nothing was written; claimed again later). */
@@ -104,12 +106,11 @@ export class Claimer {
     return Math.max(now, first);
   }
 
-  private prepare(now: number, slots: number): InFlight | undefined {
+  private prepare(now: number, slots: number, cap: number): InFlight | undefined {
     if (this.inFlight || this.backlog.length === 0 || slots <= 0 || this.ctx.stopping()) return undefined;
     const backlog = this.backlog;
     const firings: FiringRequest[] = [];
     const sent: InFlight = { req: { runner: this.ctx.id, now, leaseMs: this.ctx.leaseMs, slots, firings }, backlog, at: [], end: 0, specs: [] };
-    const cap = windowFor(slots);
     let i = 0;
     for (; i < backlog.length && firings.length < cap; i++) {
       const r = this.timetable.request(backlog[i]);
