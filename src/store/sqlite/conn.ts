@@ -1,17 +1,22 @@
 // The one place the SQLite side of the Backend reaches today's Store (a connection and its
 // SQL groups), so renaming or moving it touches only these lines.
 
-import { Store, storeFailure } from '../index.js';
+import { Store, isTransientStoreError, storeFailure } from '../index.js';
 import { StoreError } from '../backend.js';
 
 export { Store as Connection } from '../index.js';
 export type { JobRow, OccurrenceRow } from '../index.js';
 
-/** A SQLite or file-system failure as the Backend reports it: transient or not, in the store's own words. */
-export function fail(err: unknown, conn: Store): StoreError {
+/**
+ * A SQLite or file-system failure as the Backend reports it, in the store's own words:
+ * transient as storeFailure judges it, or, for `byCode`, as SQLite's code alone says (a
+ * result is retried through any store trouble that may pass, as it always was).
+ */
+export function fail(err: unknown, conn: Store, byCode = false): StoreError {
   if (err instanceof StoreError) return err;
   const explained = storeFailure(err, conn.file);
-  return new StoreError(explained.message, explained.transient, (err as { code?: string })?.code);
+  const transient = byCode ? isTransientStoreError(err) : explained.transient;
+  return new StoreError(explained.message, transient, (err as { code?: string })?.code);
 }
 
 /** One write transaction (BEGIN IMMEDIATE), its failure a StoreError. */

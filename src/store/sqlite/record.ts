@@ -83,7 +83,7 @@ export class RecordBatcher {
         (outcomes) => batch.forEach((w, i) => w.resolve(outcomes[i])),
         (err) => {
           if (this.gathering === batch) this.gathering = undefined;
-          const failure = fail(err, this.conn);
+          const failure = fail(err, this.conn, true);
           for (const w of batch) w.reject(failure);
         },
       );
