@@ -18,8 +18,8 @@ interface Queued {
 }
 
 export class Recorder {
+  /** Results waiting for the next turn of the event loop: a flush is scheduled while it is not empty. */
   private queue: Queued[] = [];
-  private scheduled = false;
 
   constructor(
     private readonly ctx: RoleContext,
@@ -30,13 +30,10 @@ export class Recorder {
 
   record(f: Finished): Promise<Recorded> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ f, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
+      if (this.queue.push({ f, resolve, reject }) > 1) return;
       setImmediate(() => {
         const taken = this.queue;
         this.queue = [];
-        this.scheduled = false;
         void this.write(taken);
       });
     });
