@@ -4,8 +4,7 @@
 
 import type { ClaimDecision, ClaimRequest, ClaimResult, FiringRequest } from '../backend.js';
 import { decideOverlap, type ActiveOccurrence, type OverlapDecision } from '../../semantics/overlap.js';
-import type { NewOccurrence } from '../occurrences.js';
-import type { Connection, OccurrenceRow } from './conn.js';
+import type { Connection, NewOccurrence, OccurrenceRow } from './conn.js';
 import { toOccurrence } from './rows.js';
 
 const LOST: ClaimDecision = { kind: 'lost' };

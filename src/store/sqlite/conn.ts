@@ -5,7 +5,7 @@ import { Store, isTransientStoreError, storeFailure } from '../index.js';
 import { StoreError } from '../backend.js';
 
 export { Store as Connection } from '../index.js';
-export type { JobRow, OccurrenceRow } from '../index.js';
+export type { JobRow, NewOccurrence, OccurrenceRow } from '../index.js';
 
 /**
  * A SQLite or file-system failure as the Backend reports it, in the store's own words:
