@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { Store } from '../src/store/index.js';
+import { Connection as Store } from '../src/store/sqlite/connection.js';
 import { VERSION } from '../src/types.js';
 
 /** Runs `worker` on `concurrency` lanes for `ms` and returns completions per second. */

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Daemon } from '../src/daemon/daemon.js';
 import type { LogEvent } from '../src/daemon/log.js';
-import { Store } from '../src/store/index.js';
+import { Connection as Store } from '../src/store/sqlite/connection.js';
+import { SqliteBackend } from '../src/store/sqlite/backend.js';
 import { applyBurst } from '../bench/lib/burst.js';
 import { waitFor, withSandbox, type Sandbox } from './helpers/cli.js';
 
@@ -23,7 +24,7 @@ const applyJobs = (sb: Sandbox) => applyBurst(sb, { n: JOBS, kind: 'shell', lead
 async function runBurst(store: Store, at: number, started = () => {}): Promise<{ logs: [LogEvent, string][] }> {
   const logs: [LogEvent, string][] = [];
   const daemon = new Daemon({
-    store,
+    backend: SqliteBackend.onConnection(store),
     log: (event, text) => logs.push([event, text]),
     concurrency: 1,
     graceMs: 5_000,
@@ -32,7 +33,7 @@ async function runBurst(store: Store, at: number, started = () => {}): Promise<{
     keepRuns: 1_000,
     firstPruneMs: 10 * 60_000,
   });
-  daemon.start(); // its first turn of the loop runs before this returns
+  await daemon.start(); // its first turn of the loop runs before this resolves
   started();
   try {
     await waitFor(

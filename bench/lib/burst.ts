@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Arrival } from './server.js';
 import { sustainedRate } from './stats.js';
 import { iso, readLog, sleep, startDaemon, tockOk, wallNow, writeJobsFile, type DaemonProc, type Sandbox } from './tock.js';
-import { Store } from '../../src/store/index.js';
+import { Connection as Store } from '../../src/store/sqlite/connection.js';
 
 export interface BurstJobs {
   n: number;

@@ -2,7 +2,7 @@
 // transactions and synchronous=OFF on this connection only (durability of the seed does
 // not matter; the commands measured afterwards open the file with tock's own settings).
 
-import { Store } from '../../src/store/index.js';
+import { Connection as Store } from '../../src/store/sqlite/connection.js';
 
 export function seedHistory(db: string, jobs: string[], perJob: number, endAt: number): number {
   const store = Store.open(db);

@@ -8,7 +8,6 @@ import { print, printJson, useColor, withBackend } from './io.js';
 import { color } from './color.js';
 
 /** Transitional, for today's daemon (src/cli/daemon.ts) until it runs on the Backend. */
-export { applyFile } from '../store/index.js';
 
 export default async function apply(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const file = loadJobsFile(String(args[0]));

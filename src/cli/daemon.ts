@@ -3,16 +3,16 @@
 // each occurrence's semantics decide, exactly as after a crash).
 
 import { loadJobsFile } from '../config/file.js';
-import { applyFile } from './apply.js';
+import { applyJobsFile } from '../catalogue/apply.js';
 import { Daemon } from '../daemon/daemon.js';
 import { killRunningGroupsNow } from '../exec/index.js';
 import { lineLogger } from '../daemon/log.js';
 import { formatDuration, parseDuration, parsePositiveDuration } from '../schedule/index.js';
-import { isTransientStoreError, type Store } from '../store/index.js';
-import { usageError } from '../errors.js';
+import { StoreError, type Backend } from '../store/backend.js';
+import { openBackend } from '../store/open.js';
+import { storeError, usageError } from '../errors.js';
 import type { GlobalOptions } from './program.js';
-import { intFlag, openStore } from './io.js';
-import type { JobSpec } from '../types.js';
+import { intFlag } from './io.js';
 
 export default async function daemon(_args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const concurrency = intFlag(o.concurrency, '--concurrency', 1, 10_000, 16);
@@ -25,17 +25,19 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   const firstFile = jobsFile === undefined ? undefined : loadJobsFile(jobsFile); // bad file: exit 2 before anything runs
   const log = lineLogger();
   let pending = firstFile;
-  const applyJobs = (store: Store) =>
+  // The daemon owns the jobs it created from its file: a job removed from the file is removed
+  // from the store; jobs added with `tock add` or from other files stay.
+  const applyJobs = (backend: Backend) =>
     firstFile
       ? () => {
           const file = pending ?? loadJobsFile(jobsFile!);
           pending = undefined;
-          return applyOwned(store, file.path, file.jobs);
+          return applyJobsFile(backend, file, { prune: true, pruneOwnOnly: true });
         }
       : undefined;
 
   let d: Daemon | undefined;
-  let store: Store | undefined;
+  let backend: Backend | undefined;
   let signals = 0;
   let wake = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -69,15 +71,16 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   // loop. A store that needs the operator (corrupt, foreign, newer, no permission) exits 2.
   for (let wait = 250; signals === 0; wait = Math.min(wait * 2, 2_000)) {
     try {
-      store = openStore(global);
-      const candidate = new Daemon({ store, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, firstPruneMs, applyJobs: applyJobs(store) });
-      candidate.start();
+      backend = await openBackend(global.db);
+      const candidate = new Daemon({ backend, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, firstPruneMs, applyJobs: applyJobs(backend) });
+      await candidate.start();
       d = candidate;
       break;
     } catch (err) {
-      store?.close();
-      store = undefined;
-      if (!isTransientStoreError(err)) throw err;
+      await backend?.close().catch(() => {});
+      backend = undefined;
+      if (!(err instanceof StoreError)) throw err;
+      if (!err.transient) throw storeError(err.message); // exit 2: the operator must act
       log('error', `cannot start yet: ${(err as Error).message}; retrying in ${formatDuration(wait)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
@@ -89,16 +92,7 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
     }
   }
   await stopped;
-  store?.close();
-}
-
-/**
- * Applies the daemon's jobs file. It owns the jobs it created from that file: a job removed
- * from the file is removed from the store; jobs added with `tock add` or from other files stay.
- */
-function applyOwned(store: Store, source: string, jobs: JobSpec[]): string {
-  const r = applyFile(store, source, jobs, { prune: true, dryRun: false, pruneOwnOnly: true }, Date.now());
-  return `${source}: ${r.created.length} created, ${r.updated.length} updated, ${r.unchanged.length} unchanged, ${r.removed.length} removed`;
+  await backend?.close();
 }
 
 function durationFlag(v: unknown, flag: string, fallback: number, parse: (s: string) => number): number {

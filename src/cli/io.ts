@@ -6,8 +6,7 @@ import fs from 'node:fs';
 import { luxon } from '../schedule/luxon.js';
 import { zoneAbbreviation } from '../schedule/zone.js';
 import type { Backend } from '../store/backend.js';
-import { openBackend, storeLocation } from '../store/open.js';
-import { Store } from '../store/index.js';
+import { openBackend } from '../store/open.js';
 import type { GlobalOptions } from './program.js';
 import { usageError } from '../errors.js';
 import { quote } from '../escape.js';
@@ -127,12 +126,4 @@ export function stateColor(state: string | null | undefined): string {
     default:
       return s;
   }
-}
-
-/**
- * Transitional: today's daemon (src/cli/daemon.ts) still drives the SQLite connection
- * itself; every other command opens a Backend. Goes when the daemon runs on the Backend.
- */
-export function openStore(global: GlobalOptions): Store {
-  return Store.open(storeLocation(global.db));
 }

@@ -13,13 +13,21 @@ export const systemClock: Clock = {
   monotonic: () => performance.now(),
 };
 
-/** A sleep that stop() or an earlier wake-up can cut short. */
+/**
+ * A sleep that stop() or an earlier wake-up can cut short. A wake-up while not asleep (the
+ * loop's turn awaits the store, and a target may end meanwhile) makes the next sleep end at once.
+ */
 export class Sleeper {
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  private early = false;
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.early) {
+        this.early = false;
+        return resolve();
+      }
       this.wake = resolve;
       this.timer = setTimeout(resolve, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
     });
@@ -30,7 +38,8 @@ export class Sleeper {
     this.timer = undefined;
     const wake = this.wake;
     this.wake = undefined;
-    wake?.();
+    if (wake) wake();
+    else this.early = true;
   }
 }
 

@@ -4,6 +4,7 @@
 // one line, and a terminal or journalctl showing it is never driven by a target.
 
 import { escapeLine } from '../escape.js';
+import { systemClock, type Clock } from './clock.js';
 
 export type LogEvent =
   | 'started' | 'stopping' | 'stopped' | 'applied' | 'reloaded' | 'fired' | 'succeeded' | 'failed'
@@ -12,8 +13,8 @@ export type LogEvent =
 
 export type Logger = (event: LogEvent, text: string) => void;
 
-export function lineLogger(write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
-  return (event, text) => write(`${new Date().toISOString()} ${event.padEnd(9)} ${escapeLine(text)}\n`);
+export function lineLogger(write: (line: string) => void = (l) => process.stdout.write(l), clock: Clock = systemClock): Logger {
+  return (event, text) => write(`${new Date(clock.now()).toISOString()} ${event.padEnd(9)} ${escapeLine(text)}\n`);
 }
 
 export const silentLogger: Logger = () => {};

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { Store } from '../../src/store/index.js';
+import { Connection as Store } from '../../src/store/sqlite/connection.js';
 import { BIN, Sandbox, iso, row, sleep, tool, waitFor, type Ctx, type Row } from './lib.js';
 
 const S = 'durability';

@@ -50,6 +50,14 @@ export class SqliteBackend implements Backend {
     return new SqliteBackend(Connection.open(file, { busyTimeoutMs }));
   }
 
+  /**
+   * A backend over a connection the caller opened: for tests of this adapter itself, which
+   * watch or hold its connection's write lock. Everything else opens through open.ts.
+   */
+  static onConnection(conn: Connection): SqliteBackend {
+    return new SqliteBackend(conn);
+  }
+
   get location(): string {
     return this.conn.file;
   }

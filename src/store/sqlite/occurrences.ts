@@ -152,7 +152,7 @@ export class OccurrencesSql extends OccurrenceReads {
    * Takes over an occurrence whose lease ran out. Compare-and-set on the old lease, so of
    * several runners noticing the same expiry exactly one wins.
    */
-  takeOver(o: OccurrenceRow, runner: string, leaseUntil: number, countsAsRecovery: boolean): boolean {
+  takeOver(o: Pick<OccurrenceRow, 'id' | 'lease_owner' | 'lease_expires_at'>, runner: string, leaseUntil: number, countsAsRecovery: boolean): boolean {
     return (
       this.s
         .get(
