@@ -1,7 +1,6 @@
 // The Backend interface, exercised directly, against every backend named in
 // TOCK_TEST_BACKENDS (default `sqlite`): the same tests, unchanged, for each. Each test gets a
-// fresh store of its own. Tests of the runner/daemon side are skipped while a backend's
-// runner side is a stub (see test/helpers/backends.ts).
+// fresh store of its own.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,8 +73,6 @@ async function lapsed(store: Store, b: Backend, who: string): Promise<Occurrence
 }
 
 for (const h of testBackends()) {
-  const runnerSide = { skip: h.runnerSide ? false : `${h.name}: the runner side is a stub` };
-
   describe(`backend ${h.name}`, () => {
     test('migrations: a fresh store is created and migrated, and opens again as it is', withStore(h, async (store, b) => {
       assert.deepEqual(await b.listJobs(), []);
@@ -220,7 +217,7 @@ for (const h of testBackends()) {
       }
     }));
 
-    test('claim races: two handles claim the same firings at once; each key is claimed once, the union complete', runnerSide, withStore(h, async (store, a) => {
+    test('claim races: two handles claim the same firings at once; each key is claimed once, the union complete', withStore(h, async (store, a) => {
       const job = (await a.addJob(hourly, 'cli', T0))!;
       const b = await store.open();
       try {
@@ -240,7 +237,7 @@ for (const h of testBackends()) {
       }
     }));
 
-    test('lease takeover: a lapsed lease is taken over once; the second taker gets raced', runnerSide, withStore(h, async (store, a) => {
+    test('lease takeover: a lapsed lease is taken over once; the second taker gets raced', withStore(h, async (store, a) => {
       const seen = await lapsed(store, a, 'dead');
       assert.equal(seen.leaseOwner, 'dead');
       const b = await store.open();
@@ -254,7 +251,7 @@ for (const h of testBackends()) {
       }
     }));
 
-    test('record after the lease was lost: the attempt is written, the occurrence left to its new owner', runnerSide, withStore(h, async (store, a) => {
+    test('record after the lease was lost: the attempt is written, the occurrence left to its new owner', withStore(h, async (store, a) => {
       const seen = await lapsed(store, a, 'slow');
       const [taken] = await a.takeOver('new-owner', T0 + 60_000, LEASE, [{ occurrence: seen, why: 'its lease lapsed', jobExists: true }]);
       assert.notEqual(taken.kind, 'raced');
@@ -267,7 +264,7 @@ for (const h of testBackends()) {
       assert.notEqual(after.state, 'succeeded', 'the new owner decides');
     }));
 
-    test('prune honours keepRuns per job and keepDays, and never deletes active occurrences', runnerSide, withStore(h, async (_store, b) => {
+    test('prune honours keepRuns per job and keepDays, and never deletes active occurrences', withStore(h, async (_store, b) => {
       await b.addJob(hourly, 'cli', T0 - 30 * DAY);
       await b.registerRunner(runner('r1', T0 - 30 * DAY));
       const active = (await b.claimManual({ job: 'hourly', key: 'active', runner: 'r1', now: T0 - 20 * DAY, leaseMs: LEASE }))!.occurrence.id;

@@ -10,13 +10,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openBackend } from '../../src/store/open.js';
 import type { Backend } from '../../src/store/backend.js';
-import * as sqliteSide from '../../src/store/sqlite/daemon-side.js';
 import { storeChecksum } from './store-env.js';
 
 export interface Harness {
   name: string;
-  /** False while the backend's runner/daemon side is a stub: its tests are skipped. */
-  runnerSide: boolean;
   /** A fresh, empty store of its own. */
   fresh(): Promise<Store>;
 }
@@ -72,7 +69,6 @@ function sqliteStore(): Store {
 const HARNESSES: Record<string, Harness> = {
   sqlite: {
     name: 'sqlite',
-    runnerSide: (Reflect.get(sqliteSide, 'STUB') as unknown) !== true,
     fresh: async () => sqliteStore(),
   },
 };

@@ -25,16 +25,6 @@ interface Waiter extends RecordCall {
   reject: (e: unknown) => void;
 }
 
-/** Failed attempts since this run began (a manual retry starts a fresh retry budget). */
-export function failuresSince(conn: Connection, occurrenceId: number): number {
-  let failures = 0;
-  for (const a of conn.occurrences.attemptSummaries(occurrenceId)) {
-    if (a.trigger === 'retry' || a.trigger === 'manual') failures = 0;
-    if (a.outcome === 'failed' || a.outcome === 'timeout') failures++;
-  }
-  return failures;
-}
-
 /**
  * Writes one attempt's result and the occurrence's next state, inside the caller's
  * transaction. Only the lease holder may move the occurrence; a runner that lost its lease
@@ -55,7 +45,7 @@ export function recordOne(conn: Connection, runner: string, now: number, r: Atte
     return { kind: 'failed', reason };
   }
   // Past failures matter only to a failure (a retry or not): a success skips the query.
-  const failures = result.outcome === 'succeeded' ? 0 : failuresSince(conn, id);
+  const failures = result.outcome === 'succeeded' ? 0 : conn.occurrences.failuresSince(id);
   const next = afterAttempt(r.spec, result, failures, () => r.random);
   if (next.kind === 'succeeded') conn.occurrences.finish(id, 'succeeded', null, now);
   else if (next.kind === 'failed') conn.occurrences.finish(id, 'failed', next.reason, now);
