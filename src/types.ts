@@ -48,6 +48,23 @@ export interface Backoff {
   multiplier: number;
 }
 
+/** What a notification channel can be told about (SPEC §9). */
+export type NotifyEvent = 'failed' | 'abandoned' | 'missed' | 'recovered' | 'late' | 'long';
+export const NOTIFY_EVENTS: readonly NotifyEvent[] = ['failed', 'abandoned', 'missed', 'recovered', 'late', 'long'];
+
+/** Where a notification goes: a command (event as env and stdin), a webhook (JSON), or a mail through sendmail. */
+export type NotifyTarget =
+  | { kind: 'shell'; command: string }
+  | { kind: 'http'; url: string; method: string; headers: Record<string, string> }
+  | { kind: 'email'; to: string };
+
+export interface NotifyChannel {
+  on: NotifyEvent[];
+  /** Fire failures only on the Nth consecutive one (and `recovered` only after such a streak). */
+  after?: number;
+  target: NotifyTarget;
+}
+
 export interface JobSpec {
   name: string;
   description?: string;
@@ -67,6 +84,12 @@ export interface JobSpec {
   catchupWindowMs?: number;
   /** Bytes of output kept per attempt (the tail). */
   outputLimit: number;
+  /** Notification channels; absent in specs stored before notifications existed. */
+  notify?: NotifyChannel[];
+  /** `late`: not started this long after the scheduled instant. */
+  lateAfterMs?: number;
+  /** `long`: still running this long after it started (less than the timeout). */
+  warnAfterMs?: number;
   /**
    * Set only when the input says so. Pausing is runtime state kept beside the spec in the
    * store, so re-applying a file that does not mention `paused` leaves a `tock pause` alone.

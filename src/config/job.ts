@@ -1,11 +1,13 @@
 // One job definition, from the jobs file or from `tock add` flags, checked field by field
 // into a JobSpec. Every problem is collected with its path; nothing stops at the first.
 // The fields are read by role: timing.ts (schedule and window), targets.ts (shell and
-// http), policies.ts (delivery, retries and the rest), all through reader.ts.
+// http), policies.ts (delivery, retries and the rest), notify.ts (notification channels),
+// all through reader.ts.
 
 import { echo, quote } from '../escape.js';
 import { checkTimezone, parseDuration } from '../schedule/index.js';
 import { DEFAULTS, type JobSpec } from '../types.js';
+import { readNotifyFields } from './notify.js';
 import { readDelivery, readPolicies } from './policies.js';
 import { dropUndefined, kind, Reader, type Locate, type Raw } from './reader.js';
 import { readTarget } from './targets.js';
@@ -26,6 +28,9 @@ export const POLICY_FIELDS = [
   'catchup_window',
   'jitter',
   'output_limit',
+  'notify',
+  'late_after',
+  'warn_after',
 ] as const;
 
 const JOB_FIELDS = new Set<string>([
@@ -83,6 +88,7 @@ function readFields(r: Reader, raw: Raw): Partial<JobSpec> {
   const window = readWindow(r, timezone ?? DEFAULTS.timezone);
   const target = readTarget(r);
   const { delivery, retries } = readDelivery(r, raw);
+  const policies = readPolicies(r, delivery);
   return {
     name: r.value('name') as string,
     description: r.string('description'),
@@ -92,7 +98,8 @@ function readFields(r: Reader, raw: Raw): Partial<JobSpec> {
     target,
     delivery,
     retries,
-    ...readPolicies(r, delivery),
+    ...policies,
+    ...readNotifyFields(r, policies.timeoutMs),
     paused: r.boolean('paused'),
   };
 }

@@ -93,7 +93,7 @@ export function checkUrl(url: string): string | undefined {
   return undefined;
 }
 
-function readHeaders(r: Reader): Record<string, string> {
+export function readHeaders(r: Reader): Record<string, string> {
   const headers = readStringMap(r, 'headers', HEADER_NAME, 'a header name') ?? {};
   for (const [k, val] of Object.entries(headers)) {
     const valueProblem = headerValueProblem(val);

@@ -12,11 +12,21 @@ import { cancelled, failed, finish, oneLine, type Verdict } from './result.js';
 import { deadline } from './timer.js';
 import { exchange, MAX_REDIRECTS, TooManyRedirects, type Head, type Request } from './exchange.js';
 
-export async function runHttp(target: HttpTarget, ctx: AttemptContext, signal: AbortSignal): Promise<AttemptResult> {
+/** `literalBody`: send the body as it is, without ${NAME} expansion (a notification's JSON quotes job output). */
+export interface HttpOptions {
+  literalBody?: boolean;
+}
+
+export async function runHttp(
+  target: HttpTarget,
+  ctx: AttemptContext,
+  signal: AbortSignal,
+  options: HttpOptions = {},
+): Promise<AttemptResult> {
   const startedAt = Date.now();
   const output = new TailBuffer(ctx.outputLimit);
   if (signal.aborted) return finish(cancelled(signal), output, startedAt);
-  const request = prepare(target, ctx);
+  const request = prepare(target, ctx, options.literalBody === true);
   if ('error' in request) return finish(failed(request.error, false), output, startedAt);
   const limit = deadline(ctx.timeoutMs, signal);
   let head: Head | undefined;
@@ -34,7 +44,7 @@ export async function runHttp(target: HttpTarget, ctx: AttemptContext, signal: A
 }
 
 /** Expanded URL, headers and body, or the one-line reason the request cannot be made (never retried). */
-function prepare(target: HttpTarget, ctx: AttemptContext): Request | { error: string } {
+function prepare(target: HttpTarget, ctx: AttemptContext, literalBody: boolean): Request | { error: string } {
   const url = tryExpand(target.url, ctx.env, 'the url');
   if ('error' in url) return url;
   const urlError = checkUrl(url.value, target.url);
@@ -46,10 +56,10 @@ function prepare(target: HttpTarget, ctx: AttemptContext): Request | { error: st
   const secret = { headers: secretHeaders, body: false };
   if (target.body === undefined) return { url: url.value, method, headers: Object.fromEntries(headers), secret };
   if (/^(GET|HEAD)$/i.test(target.method)) return { error: `a ${target.method} request cannot have a body` };
-  const body = tryExpand(target.body, ctx.env, 'the body');
+  const body = literalBody ? { value: target.body } : tryExpand(target.body, ctx.env, 'the body');
   if ('error' in body) return body;
   if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
-  secret.body = references(target.body).length > 0;
+  secret.body = !literalBody && references(target.body).length > 0;
   return { url: url.value, method, headers: Object.fromEntries(headers), body: body.value, secret };
 }
 

@@ -26,7 +26,17 @@ interface Exit {
 
 type Run = { spawnError: Error } | { exit: Exit; stoppedFor?: 'timeout' | 'abort' };
 
-export async function runShell(target: ShellTarget, ctx: AttemptContext, signal: AbortSignal): Promise<AttemptResult> {
+/** `stdin`: text the command reads on its standard input (a notification's JSON); absent, stdin is /dev/null. */
+export interface ShellOptions {
+  stdin?: string;
+}
+
+export async function runShell(
+  target: ShellTarget,
+  ctx: AttemptContext,
+  signal: AbortSignal,
+  options: ShellOptions = {},
+): Promise<AttemptResult> {
   const startedAt = Date.now();
   const output = new TailBuffer(ctx.outputLimit);
   if (signal.aborted) return finish(cancelled(signal), output, startedAt);
@@ -34,7 +44,7 @@ export async function runShell(target: ShellTarget, ctx: AttemptContext, signal:
   if ('error' in prepared) return finish(failed(prepared.error, false), output, startedAt);
   const cwdError = target.cwd === undefined ? undefined : await checkCwd(target.cwd);
   if (cwdError) return finish(failed(cwdError, false), output, startedAt);
-  const run = await runProcess(prepared.command, target.cwd, prepared.env, ctx, signal, output);
+  const run = await runProcess(prepared, target.cwd, options.stdin, ctx, signal, output);
   return finish(verdictOf(run, ctx, signal), output, startedAt);
 }
 
@@ -83,21 +93,25 @@ async function checkCwd(cwd: string): Promise<string | undefined> {
 }
 
 async function runProcess(
-  command: string,
+  { command, env }: { command: string; env: NodeJS.ProcessEnv },
   cwd: string | undefined,
-  env: NodeJS.ProcessEnv,
+  stdin: string | undefined,
   ctx: AttemptContext,
   signal: AbortSignal,
   output: TailBuffer,
 ): Promise<Run> {
   let child: ChildProcess;
+  const input = stdin === undefined ? 'ignore' : 'pipe';
   try {
-    child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: [input, 'pipe', 'pipe'] });
   } catch (err) {
     return { spawnError: err as Error };
   }
   const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
   if (child.pid === undefined) return { spawnError: await spawnError };
+  // A command that exits without reading its input closes the pipe: EPIPE is no failure of the command.
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(stdin);
   for (const stream of [child.stdout!, child.stderr!]) {
     stream.on('data', (chunk: Buffer) => output.push(chunk));
     stream.on('error', () => {});
