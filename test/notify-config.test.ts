@@ -128,6 +128,20 @@ test(
   }),
 );
 
+test(
+  'tock apply of an email channel on a machine without sendmail exits 2 naming the job, and applies nothing',
+  withSandbox((sb) => {
+    const file = writeFile(sb, 'jobs.yaml', job('    notify: [{ on: [failed], email: root }]\n'));
+    const bare = { PATH: path.dirname(process.execPath) };
+    if (findSendmail(bare) !== undefined) return; // this machine has an MTA: the refusal cannot be shown here
+    const r = tock(sb, ['apply', file], bare);
+    assert.equal(r.status, 2, r.stderr);
+    assert.ok(isCleanError(r), r.stderr);
+    assert.match(r.stderr, /no sendmail found .* backup/);
+    assert.deepEqual(tock(sb, ['list', '--json']).json(), []);
+  }),
+);
+
 test('checkChannels: email needs a sendmail on $PATH (or /usr/sbin, /usr/lib); other channels do not', () => {
   const tmp = tempDir();
   try {

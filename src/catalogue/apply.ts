@@ -4,6 +4,7 @@
 
 import type { ApplyResult, Backend } from '../store/backend.js';
 import type { JobSpec } from '../types.js';
+import { checkChannels } from '../notify/sendmail.js';
 
 export interface ApplyFileOptions {
   /** Remove the stored jobs the file does not name. */
@@ -15,7 +16,9 @@ export interface ApplyFileOptions {
 }
 
 /** What a jobs file would change, and changes it unless a dry run. */
-export function applyJobs(backend: Backend, file: { path: string; jobs: JobSpec[] }, o: ApplyFileOptions): Promise<ApplyResult> {
+export async function applyJobs(backend: Backend, file: { path: string; jobs: JobSpec[] }, o: ApplyFileOptions): Promise<ApplyResult> {
+  // An email channel without a sendmail is refused now, not found out at the first failure.
+  checkChannels(file.jobs);
   return backend.applyJobs(file.jobs, { source: file.path, prune: o.prune, pruneOwnOnly: o.pruneOwnOnly, dryRun: o.dryRun, now: o.now ?? Date.now() });
 }
 
