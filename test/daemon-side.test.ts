@@ -8,10 +8,24 @@ import { daemonSide } from '../src/store/sqlite/daemon-side.js';
 import type { AttemptRecord, FiringRequest } from '../src/store/backend.js';
 import { idempotencyKey } from '../src/schedule/index.js';
 import { withSandbox } from './helpers/cli.js';
-import { MINUTE, T0, addJobs, openStore } from './helpers/daemon-harness.js';
+import { MINUTE, T0 } from './helpers/daemon-harness.js';
+import { Connection } from '../src/store/sqlite/connection.js';
+import { parseJobsFile } from '../src/config/file.js';
+import type { Sandbox } from './helpers/cli.js';
 import type { JobSpec } from '../src/types.js';
 
 const RUNNER = 'runner-a';
+
+// A test of the SQLite adapter itself: it watches and holds the connection's write lock.
+function openStore(sb: Sandbox): Connection {
+  return Connection.open(sb.db, { busyTimeoutMs: 5_000 });
+}
+
+function addJobs(conn: Connection, yaml: string, createdAt: number): void {
+  conn.write(() => {
+    for (const spec of parseJobsFile(yaml, 'test.yaml')) conn.jobs.insert(spec, 'test', createdAt);
+  });
+}
 
 function firing(spec: JobSpec, m: number): FiringRequest {
   const at = T0 + m * MINUTE;

@@ -19,10 +19,10 @@ function summary(occs: { job: string; state: string; origin: string }[], job: st
 test(
   'missed firings after downtime follow each job\'s catch-up policy, and live firing resumes after them',
   withSandbox(async (sb) => {
-    const store = openStore(sb);
+    const store = await openStore(sb);
     const clock = new FakeClock(T0 + 10 * MINUTE + 30_000); // ten firings of each job missed
     const job = (name: string, extra: string) => `  - name: ${name}\n    every: 1m\n    shell: "true"\n${extra}`;
-    addJobs(
+    await addJobs(
       store,
       'jobs:\n' +
         job('cu-skip', '    catchup: skip\n') +
@@ -39,7 +39,7 @@ test(
       assert.deepEqual(summary(occs, 'cu-latest'), { missed: 9, ran: 1 });
       assert.deepEqual(summary(occs, 'cu-limit'), { missed: 7, ran: 3 });
       assert.deepEqual(summary(occs, 'cu-window'), { missed: 8, ran: 2 });
-      const ran = (name: string) => occs.filter((o) => o.job === name && o.origin === 'catchup' && o.state === 'succeeded').map((o) => o.idempotency_key);
+      const ran = (name: string) => occs.filter((o) => o.job === name && o.origin === 'catchup' && o.state === 'succeeded').map((o) => o.key);
       assert.deepEqual(ran('cu-latest'), [key('cu-latest', 10)], 'latest: the newest missed firing runs');
       assert.deepEqual(ran('cu-limit'), [8, 9, 10].map((m) => key('cu-limit', m)), 'all, limit 3: the newest three, oldest first');
       assert.ok(d.lines('missed').includes('cu-skip: 10 firing(s) missed while no daemon ran (catchup: skip)'), d.lines('missed').join('\n'));
@@ -50,11 +50,11 @@ test(
       occs = await settled(store);
       for (const name of ['cu-skip', 'cu-latest', 'cu-limit', 'cu-window']) {
         const live = occs.filter((o) => o.job === name && o.origin === 'schedule');
-        assert.deepEqual(live.map((o) => [o.idempotency_key, o.state]), [[key(name, 11), 'succeeded']], `${name}: live again`);
+        assert.deepEqual(live.map((o) => [o.key, o.state]), [[key(name, 11), 'succeeded']], `${name}: live again`);
       }
     } finally {
       await d.daemon.stop();
-      store.close();
+      await store.close();
     }
   }),
 );
@@ -62,9 +62,9 @@ test(
 test(
   'a wall clock that jumps forward hands the skipped span to the catch-up policy',
   withSandbox(async (sb) => {
-    const store = openStore(sb);
+    const store = await openStore(sb);
     const clock = new FakeClock(T0 + 30_000);
-    addJobs(store, 'jobs:\n  - name: j\n    every: 1m\n    shell: "true"\n    catchup: latest\n', T0);
+    await addJobs(store, 'jobs:\n  - name: j\n    every: 1m\n    shell: "true"\n    catchup: latest\n', T0);
     const d = new TestDaemon(store, clock, instant(clock));
     try {
       await d.daemon.start();
@@ -77,16 +77,16 @@ test(
       assert.equal(d.lines('clock').length, 1);
       assert.match(d.lines('clock')[0], /^wall clock jumped forward by 10m/);
       assert.deepEqual(summary(occs, 'j'), { missed: 9, ran: 1 }, 'firings at 2..11 min: nine missed, the latest run');
-      assert.equal(occs.find((o) => o.origin === 'catchup' && o.state === 'succeeded')?.idempotency_key, key('j', 11));
+      assert.equal(occs.find((o) => o.origin === 'catchup' && o.state === 'succeeded')?.key, key('j', 11));
 
       clock.advance(MINUTE);
       await d.turn();
       const after = await settled(store);
-      assert.equal(after.filter((o) => o.idempotency_key === key('j', 12)).length, 1, 'live again at 12 min');
+      assert.equal(after.filter((o) => o.key === key('j', 12)).length, 1, 'live again at 12 min');
       assert.equal(after.length, 12, 'one occurrence per instant from 1 to 12 min');
     } finally {
       await d.daemon.stop();
-      store.close();
+      await store.close();
     }
   }),
 );
@@ -94,9 +94,9 @@ test(
 test(
   'a wall clock that jumps back repeats no firing already claimed',
   withSandbox(async (sb) => {
-    const store = openStore(sb);
+    const store = await openStore(sb);
     const clock = new FakeClock(T0 + 30_000);
-    addJobs(store, 'jobs:\n  - name: j\n    every: 1m\n    shell: "true"\n', T0);
+    await addJobs(store, 'jobs:\n  - name: j\n    every: 1m\n    shell: "true"\n', T0);
     const d = new TestDaemon(store, clock, instant(clock));
     try {
       await d.daemon.start();
@@ -116,13 +116,13 @@ test(
       }
       const occs = await settled(store);
       assert.deepEqual(
-        occs.map((o) => [o.idempotency_key, o.state, o.attempts]),
+        occs.map((o) => [o.key, o.state, o.attempts]),
         [1, 2, 3].map((m) => [key('j', m), 'succeeded', 1]),
       );
       assert.equal(d.lines('fired').length, 3, 'each instant fired once');
     } finally {
       await d.daemon.stop();
-      store.close();
+      await store.close();
     }
   }),
 );

@@ -1,6 +1,6 @@
 // In-process daemons on a real store in a temp dir, driven by a fake clock: a test moves
 // the clock, wakes the daemons and awaits their turns (as graphile-worker's cron timing
-// tests do), then asserts on the store. Targets are fakes that succeed at once or run
+// tests do), then asserts on the store, read through the Backend. Targets are fakes that succeed at once or run
 // until they are stopped.
 
 import { Daemon } from '../../src/daemon/daemon.js';
@@ -8,9 +8,8 @@ import type { Clock } from '../../src/daemon/clock.js';
 import type { LogEvent } from '../../src/daemon/log.js';
 import type { Execute } from '../../src/daemon/target.js';
 import { parseJobsFile } from '../../src/config/file.js';
-import { Connection as Store } from '../../src/store/sqlite/connection.js';
-import type { OccurrenceRow } from '../../src/store/sqlite/occurrences.js';
-import { SqliteBackend } from '../../src/store/sqlite/backend.js';
+import type { Backend, Occurrence } from '../../src/store/backend.js';
+import { openBackend } from '../../src/store/open.js';
 import type { AttemptResult } from '../../src/types.js';
 import { waitFor, type Sandbox } from './cli.js';
 
@@ -51,11 +50,8 @@ export const endless = (clock: Clock): Execute => (_t, _ctx, signal) =>
   new Promise((resolve) => signal.addEventListener('abort', () => resolve(result(clock, 'cancelled')), { once: true }));
 
 /** Adds the jobs of a YAML jobs file to the store, created at `createdAt`. */
-export function addJobs(store: Store, yaml: string, createdAt: number): void {
-  const specs = parseJobsFile(yaml, 'test.yaml');
-  store.write(() => {
-    for (const spec of specs) store.jobs.insert(spec, 'test', createdAt);
-  });
+export async function addJobs(store: Backend, yaml: string, createdAt: number): Promise<void> {
+  await store.applyJobs(parseJobsFile(yaml, 'test.yaml'), { source: 'test', prune: false, now: createdAt });
 }
 
 export class TestDaemon {
@@ -64,13 +60,13 @@ export class TestDaemon {
   private turned: ((now: number) => void)[] = [];
 
   constructor(
-    readonly store: Store,
+    readonly store: Backend,
     readonly clock: FakeClock,
     execute: Execute,
     concurrency = 4,
   ) {
     this.daemon = new Daemon({
-      backend: SqliteBackend.onConnection(store),
+      backend: store,
       log: (event, text) => this.logs.push([event, text]),
       clock,
       concurrency,
@@ -111,13 +107,13 @@ export async function turnAll(daemons: TestDaemon[]): Promise<void> {
   await Promise.all(daemons.map((d) => d.turn()));
 }
 
-export function occurrences(store: Store): OccurrenceRow[] {
-  return store.read(() => store.occurrences.history({ limit: 10_000 })).reverse();
+export async function occurrences(store: Backend): Promise<Occurrence[]> {
+  return (await store.history({ limit: 10_000 })).map((h) => h.occurrence).reverse();
 }
 
 /** Waits until no occurrence is running or pending (fake targets end within milliseconds). */
-export async function settled(store: Store, what = 'every occurrence final'): Promise<OccurrenceRow[]> {
-  await waitFor(what, () => occurrences(store).every((o) => o.state !== 'running' && o.state !== 'pending') || undefined, 10_000, 10);
+export async function settled(store: Backend, what = 'every occurrence final'): Promise<Occurrence[]> {
+  await waitFor(what, async () => (await occurrences(store)).every((o) => o.state !== 'running' && o.state !== 'pending') || undefined, 10_000, 10);
   return occurrences(store);
 }
 
@@ -130,6 +126,7 @@ export async function idle(daemons: TestDaemon[]): Promise<void> {
   await waitFor('the daemons to be idle', () => empty() || undefined, 10_000, 10);
 }
 
-export function openStore(sb: Sandbox): Store {
-  return Store.open(sb.db, { busyTimeoutMs: 5_000 });
+/** The sandbox's store, opened as every command opens it. */
+export function openStore(sb: Sandbox): Promise<Backend> {
+  return openBackend(sb.db);
 }
