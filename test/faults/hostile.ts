@@ -6,6 +6,7 @@
 // every occurrence must end with a clear outcome while the daemon keeps running.
 
 
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import {
@@ -42,28 +43,32 @@ export async function hostile(ctx: Ctx): Promise<Row[]> {
     const flood = ctx.short ? 1024 * MiB : 4096 * MiB;
     const pids = sb.path('pids');
     const escaped = sb.path('escaped');
-    const at = iso(Math.ceil((Date.now() + 6_000) / 1000) * 1000);
-    const common = ['--at', at, '--retries', '0'];
-    const jobs: [string, string[]][] = [
-      ['flood', ['--shell', `(yes 'tock stdout flood' | head -c ${flood / 2}) & (yes 'tock stderr flood' | head -c ${flood / 2} >&2) & wait`, '--timeout', '10m']],
+    const jobs: [string, Record<string, unknown>][] = [
+      ['flood', { shell: `(yes 'tock stdout flood' | head -c ${flood / 2}) & (yes 'tock stderr flood' | head -c ${flood / 2} >&2) & wait`, timeout: '10m' }],
       [
         'forker',
-        [
-          '--shell',
-          `for i in 1 2 3 4; do sh -c 'trap "" TERM; echo $$ >> ${pids}; while :; do sleep 1; done' & done; ` +
+        {
+          shell:
+            `for i in 1 2 3 4; do sh -c 'trap "" TERM; echo $$ >> ${pids}; while :; do sleep 1; done' & done; ` +
             `(sh -c 'trap "" TERM; echo $$ >> ${pids}; exec sleep 1000' &); trap "" TERM; echo $$ >> ${pids}; sleep 1000`,
-          '--timeout', '2s',
-        ],
+          timeout: '2s',
+        },
       ],
-      ['escapee', ['--shell', `setsid sh -c 'trap "" TERM; echo $$ >> ${escaped}; exec sleep 1000' & sleep 1000`, '--timeout', '2s']],
-      ['http-silent', ['--http', servers.silent, '--timeout', '2s']],
-      ['http-dribble-head', ['--http', servers.dribble, '--timeout', '3s']],
-      ['http-dribble-body', ['--http', `${servers.base}/dribble-body`, '--timeout', '3s']],
-      ['http-redirect-loop', ['--http', `${servers.base}/loop`, '--timeout', '30s']],
-      ['http-huge', ['--http', `${servers.base}/huge`, '--timeout', '10m']],
-      ['http-reset', ['--http', `${servers.base}/reset`, '--timeout', '30s']],
+      ['escapee', { shell: `setsid sh -c 'trap "" TERM; echo $$ >> ${escaped}; exec sleep 1000' & sleep 1000`, timeout: '2s' }],
+      ['http-silent', { http: servers.silent, timeout: '2s' }],
+      ['http-dribble-head', { http: servers.dribble, timeout: '3s' }],
+      ['http-dribble-body', { http: `${servers.base}/dribble-body`, timeout: '3s' }],
+      ['http-redirect-loop', { http: `${servers.base}/loop`, timeout: '30s' }],
+      ['http-huge', { http: `${servers.base}/huge`, timeout: '10m' }],
+      ['http-reset', { http: `${servers.base}/reset`, timeout: '30s' }],
     ];
-    for (const [name, args] of jobs) await sb.ok(['add', name, ...common, ...args]);
+    // One `tock apply` (JSON is YAML), not one `tock add` each: on a loaded machine nine CLI
+    // processes took longer than the lead time, and a job created after its `at` instant
+    // never fires.
+    const at = iso(Math.ceil((Date.now() + 6_000) / 1000) * 1000);
+    const file = sb.path('jobs.json');
+    fs.writeFileSync(file, JSON.stringify({ jobs: jobs.map(([name, fields]) => ({ name, at, retries: 0, ...fields })) }));
+    await sb.ok(['apply', file]);
     const d = sb.daemon(['--concurrency', '16']);
     await d.ready();
     await sleep(1_500);
