@@ -29,6 +29,25 @@ jobs:
     delivery: at-most-once
 `);
 
+const [alerting, watched] = specs(`
+jobs:
+  - name: alerting
+    cron: "0 * * * *"
+    shell: { command: "true" }
+    retries: 0
+    notify:
+      - { on: [failed, recovered], shell: "echo a" }
+      - { on: [failed, recovered], shell: "echo b", after: 2 }
+  - name: watched
+    cron: "0 * * * *"
+    shell: { command: "sleep 5" }
+    delivery: at-most-once
+    late_after: 1s
+    warn_after: 1s
+    notify:
+      - { on: [abandoned, missed, late, long], shell: "echo w" }
+`);
+
 function result(outcome: AttemptResult['outcome'], at: number): AttemptResult {
   const failed = outcome !== 'succeeded';
   return { outcome, retryable: failed, exitCode: failed ? 1 : 0, error: failed ? 'exit status 1' : undefined, output: 'hi\n', outputTruncated: false, outputBytes: 3, startedAt: at, finishedAt: at + 5 };
@@ -282,6 +301,103 @@ for (const h of testBackends()) {
       assert.deepEqual(left, ['active', 'new2', 'new3', 'new4']);
       assert.equal(deleted, 4);
       assert.equal((await b.occurrence(active))?.state, 'running');
+    }));
+
+    // ---- issue 15, notifications: the outbox
+
+    test('outbox: a failure writes its notifications with the result, after: N fires on the Nth only, a success closes the run with recovered', withStore(h, async (_store, b) => {
+      await b.addJob(alerting, 'cli', T0);
+      await b.addJob(hourly, 'cli', T0);
+      await finished(b, hourly, 'quiet', T0, 'failed');
+      assert.deepEqual(await b.notifications({ limit: 10 }), [], 'a job without notify: writes nothing');
+      for (let i = 1; i <= 3; i++) await finished(b, alerting, `k${i}`, T0 + i * HOUR, 'failed');
+      await finished(b, alerting, 'k4', T0 + 4 * HOUR, 'succeeded');
+      await finished(b, alerting, 'k5', T0 + 5 * HOUR, 'succeeded');
+      const rows = (await b.notifications({ limit: 100 })).reverse();
+      const seen = rows.map((n) => [n.key, n.payload.failures ?? 0]);
+      assert.deepEqual(seen, [
+        ['k1#notify:failed:0', 1],
+        ['k2#notify:failed:0', 2],
+        ['k2#notify:failed:1', 2],
+        ['k3#notify:failed:0', 3],
+        ['k4#notify:recovered:0', 3],
+        ['k4#notify:recovered:1', 3],
+      ]);
+      const first = rows[0];
+      assert.equal(first.state, 'pending');
+      assert.equal(first.attempts, 0);
+      assert.equal(first.job, 'alerting');
+      assert.equal(first.event, 'failed');
+      assert.deepEqual(first.target, { kind: 'shell', command: 'echo a' });
+      assert.equal(first.payload.state, 'failed');
+      assert.equal(first.payload.exitCode, 1);
+      assert.equal(first.payload.output, 'hi\n');
+      assert.equal(first.payload.occurrenceKey, 'k1');
+      assert.deepEqual(await b.notifications({ job: 'alerting', state: 'sent', limit: 10 }), []);
+      assert.equal((await b.notifications({ job: 'alerting', limit: 2 })).length, 2);
+    }));
+
+    test('outbox: claimed under a lease by one runner at a time, settled only by its holder, a lapsed lease reclaimed, retries under one key', withStore(h, async (_store, b) => {
+      await b.addJob(alerting, 'cli', T0);
+      await finished(b, alerting, 'k1', T0, 'failed');
+      const T1 = T0 + HOUR;
+      const [a] = await b.claimNotifications('A', T1, 60_000, 10);
+      assert.equal(a.key, 'k1#notify:failed:0');
+      assert.equal(a.attempts, 1);
+      assert.equal(a.leaseOwner, 'A');
+      assert.deepEqual(await b.claimNotifications('B', T1 + 1, 60_000, 10), [], 'held by A');
+      const [again] = await b.claimNotifications('B', T1 + 60_000, 60_000, 10);
+      assert.equal(again.id, a.id, "A's lease lapsed: B takes it");
+      assert.equal(again.attempts, 2);
+      assert.equal(await b.settleNotifications('A', T1 + 60_001, [{ id: a.id, kind: 'sent' }]), 0, 'A no longer holds it');
+      assert.equal(await b.settleNotifications('B', T1 + 60_002, [{ id: a.id, kind: 'retry', at: T1 + 70_000, error: 'HTTP 503' }]), 1);
+      assert.deepEqual(await b.claimNotifications('A', T1 + 65_000, 60_000, 10), [], 'not due before its backoff');
+      const [third] = await b.claimNotifications('A', T1 + 70_000, 60_000, 10);
+      assert.equal(third.key, a.key);
+      assert.equal(third.attempts, 3);
+      assert.equal(third.lastError, 'HTTP 503');
+      assert.equal(await b.settleNotifications('A', T1 + 70_005, [{ id: a.id, kind: 'sent' }]), 1);
+      const [sent] = await b.notifications({ limit: 10 });
+      assert.equal(sent.state, 'sent');
+      assert.equal(sent.sentAt, T1 + 70_005);
+      assert.equal(sent.attempts, 3);
+      assert.equal(sent.lastError, 'HTTP 503', 'the last delivery error stays visible');
+      assert.deepEqual(await b.claimNotifications('B', T1 + 10 * HOUR, 60_000, 10), [], 'sent: never claimed again');
+      await finished(b, alerting, 'k2', T1 + HOUR, 'failed');
+      const [k2] = await b.claimNotifications('A', T1 + 2 * HOUR, 60_000, 10);
+      assert.equal(await b.settleNotifications('A', T1 + 2 * HOUR, [{ id: k2.id, kind: 'failed', error: 'HTTP 404' }]), 1);
+      assert.deepEqual((await b.notifications({ state: 'failed', limit: 10 })).map((n) => [n.key, n.lastError]), [['k2#notify:failed:0', 'HTTP 404']]);
+    }));
+
+    test('outbox: abandoned by a takeover, missed by catch-up, and late and long notices, each written once per key', withStore(h, async (store, b) => {
+      const job = (await b.addJob(watched, 'cli', T0))!;
+      await b.registerRunner(runner('dead', T0));
+      const { occurrence } = (await b.claimManual({ job: 'watched', key: 'm', runner: 'dead', now: T0, leaseMs: LEASE }))!;
+      assert.equal(await b.noticeOccurrences(T0 + 500, [{ occurrenceId: occurrence.id, event: 'long', reason: 'still running after 1s' }]), 1);
+      assert.equal(await b.noticeOccurrences(T0 + 600, [{ occurrenceId: occurrence.id, event: 'long', reason: 'again' }]), 0, 'once per occurrence');
+      await store.setLeaseExpiry(occurrence.id, T0 + 1_000);
+      const seen = (await b.activeOccurrences()).find((o) => o.id === occurrence.id)!;
+      const [took] = await b.takeOver('r2', T0 + 2_000, LEASE, [{ occurrence: seen, why: 'its runner died', jobExists: true }]);
+      assert.equal(took.kind, 'abandoned');
+      const missed = (at: number) => ({ key: `watched@${at}`, scheduledAt: at, fireAt: at, reason: 'missed while no daemon ran' });
+      const [m] = await b.recordMissed('r2', T0 + 3_000, LEASE, [
+        { job: 'watched', jobVersion: job.version, delivery: watched.delivery, once: false, missed: [missed(T0 + HOUR), missed(T0 + 2 * HOUR)], execute: [], following: null },
+      ]);
+      assert.equal(m.recorded, 2);
+      const late = (await b.history({ job: 'watched', state: 'missed', limit: 1 }))[0].occurrence;
+      assert.equal(await b.noticeOccurrences(T0 + 4_000, [{ occurrenceId: late.id, event: 'late', reason: 'x' }, { occurrenceId: late.id, event: 'late', reason: 'x' }]), 1);
+      assert.equal(await b.noticeOccurrences(T0 + 4_000, [{ occurrenceId: 999_999, event: 'late', reason: 'no such occurrence' }]), 0);
+      const rows = (await b.notifications({ job: 'watched', limit: 100 })).reverse();
+      assert.deepEqual(rows.map((n) => [n.event, n.key]), [
+        ['long', 'm#notify:long:0'],
+        ['abandoned', 'm#notify:abandoned:0'],
+        ['missed', `watched@${T0 + HOUR}#notify:missed:0`],
+        ['missed', `watched@${T0 + 2 * HOUR}#notify:missed:0`],
+        ['late', `${late.key}#notify:late:0`],
+      ]);
+      assert.equal(rows[0].payload.reason, 'still running after 1s');
+      assert.equal(rows[1].payload.state, 'abandoned');
+      assert.equal(rows[1].payload.failures, 1);
     }));
   });
 }

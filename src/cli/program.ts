@@ -150,6 +150,13 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./history.js')));
 
   program
+    .command('notifications [name]')
+    .description('the notification outbox, newest first: what was sent, when, to which channel, and delivery errors')
+    .option('--status <state>', 'only this state: pending sent failed')
+    .option('--limit <n>', 'at most this many (default 20)')
+    .action(lazy(() => import('./notifications.js')));
+
+  program
     .command('logs <occurrence-id>')
     .description('captured output of every attempt of an occurrence')
     .action(lazy(() => import('./logs.js')));

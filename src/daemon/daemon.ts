@@ -19,6 +19,8 @@ import { Slots } from './slots.js';
 import type { Execute } from './target.js';
 import { Timetable } from './timetable.js';
 import { Waitlist } from './waiting.js';
+import { Notifier } from './notifier.js';
+import { Watch } from './watch.js';
 
 export interface DaemonOptions {
   backend: Backend;
@@ -60,6 +62,8 @@ export class Daemon {
   private readonly claimer: Claimer;
   private readonly leases: Leases;
   private readonly retention: Retention;
+  private readonly notifier: Notifier;
+  private readonly watch: Watch;
   private stopping = false;
   private nextPoll = 0;
   private errorDelay = 0;
@@ -88,6 +92,8 @@ export class Daemon {
     recorder = new Recorder(ctx, this.claimer, this.slots, o.random ?? Math.random);
     this.leases = new Leases(ctx, this.slots, this.waiting, (job) => spec(job) !== undefined);
     this.retention = new Retention(ctx, { keepDays: o.keepDays, keepRuns: o.keepRuns, firstPruneMs: o.firstPruneMs ?? 60_000 });
+    this.notifier = new Notifier(ctx, { env: runner.env, storeId: () => this.slots.runner.storeId });
+    this.slots.watch = this.watch = new Watch(ctx);
   }
 
   /** Registers, loads the jobs and recovers what dead runners left (the loop's first turn), then returns. */
@@ -106,6 +112,7 @@ export class Daemon {
     let firstTurn = () => {};
     const turned = new Promise<void>((resolve) => (firstTurn = resolve));
     this.loopDone = this.loop(firstTurn);
+    this.notifier.start();
     await turned;
   }
 
@@ -133,6 +140,8 @@ export class Daemon {
     await this.loopDone;
     await this.slots.drain(this.o.graceMs);
     await this.waiting.release(clock.now());
+    this.watch.stop();
+    await this.notifier.stop();
     await backend.stopRunner(this.id, clock.now()).catch((err) => log('error', describe(err)));
     log('stopped', `daemon ${this.id}`);
   }

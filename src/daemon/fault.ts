@@ -3,7 +3,7 @@
 // TOCK_FAULT is set, e.g. TOCK_FAULT="after-claim@7": the 7th time this process reaches
 // that point it writes one stderr line saying so and SIGKILLs itself.
 
-export type FaultPoint = 'after-claim' | 'before-record';
+export type FaultPoint = 'after-claim' | 'before-record' | 'after-record';
 
 const hits = new Map<string, number>();
 

@@ -47,6 +47,7 @@ export class Recorder {
       const ride = this.claimer.ride(taken.filter(({ f }) => this.slots.has(f.occ.id)).length);
       try {
         const out = await this.ctx.backend.recordAttempts(this.ctx.id, this.ctx.clock.now(), records, ride?.req);
+        faultPoint('after-record'); // test-only: the result (and its notifications) written, nothing delivered
         this.claimer.settle(ride, out.claimed);
         taken.forEach((q, i) => q.resolve(out.recorded[i]));
         return;

@@ -29,6 +29,8 @@ export interface Finished {
 
 export class Slots {
   private readonly running = new Map<number, Running>();
+  /** Told as each target starts and ends (the watch: late and long). */
+  watch?: { started(occ: Occurrence, spec: JobSpec, n: number): void; ended(id: number): void };
 
   constructor(
     private readonly ctx: RoleContext,
@@ -61,9 +63,11 @@ export class Slots {
     entry.done = started
       .then(() => {
         this.ctx.log('fired', `${occ.job} #${occ.id} ${iso(occ.scheduledAt)} (${occ.origin}, attempt ${n}, key ${occ.key})`);
+        this.watch?.started(occ, spec, n);
         return this.execute(entry);
       })
       .finally(() => {
+        this.watch?.ended(occ.id);
         this.running.delete(occ.id);
         // A slot is free, and what was queued behind this occurrence may start now.
         this.waiting.wakeQueued(occ.job, this.ctx.clock.now());

@@ -8,6 +8,7 @@
 
 import type { AttemptResult, Delivery, JobSpec, Overlap } from '../types.js';
 import type { Attempt, Job, Occurrence, OccurrenceState, Runner } from './domain.js';
+import type { DeliveryOutcome, Notice, NotificationFilter, OutboxEntry } from './notifications.js';
 
 export * from './domain.js';
 
@@ -250,6 +251,17 @@ export interface Backend {
   history(f: HistoryFilter): Promise<{ occurrence: Occurrence; attempts: Attempt[] }[]>;
   recent(job: string, n: number): Promise<Pick<Occurrence, 'state' | 'finishedAt' | 'scheduledAt'>[]>;
   counts(): Promise<StatusCounts>;
+
+  // ---- issue 15, notifications (the outbox): rows are written by the result-recording
+  // methods above, in their own transactions; these deliver and show them.
+  /** late and long, noticed by a daemon: written once per occurrence, event and channel (the key); how many were new. */
+  noticeOccurrences(now: number, notices: Notice[]): Promise<number>;
+  /** Up to `limit` due notifications whose lease is free or lapsed, leased to `runner` until now + leaseMs, each try counted. */
+  claimNotifications(runner: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]>;
+  /** Settles claimed notifications, each only while `runner` still holds it; how many were settled. */
+  settleNotifications(runner: string, now: number, outcomes: DeliveryOutcome[]): Promise<number>;
+  /** Newest first: what was sent, when, to which channel, and delivery errors. */
+  notifications(f: NotificationFilter): Promise<OutboxEntry[]>;
 }
 
 /** What a runner (the daemon, and `tock run` for its lease) does to the store. */
@@ -269,3 +281,6 @@ export type RunnerSide = Pick<
   | 'release'
   | 'prune'
 >;
+
+// issue 15, notifications: the outbox's domain types.
+export type * from './notifications.js';

@@ -11,6 +11,8 @@ import { claimManual, failOccurrence, retryOccurrence, startAttempt } from './cl
 import { Connection } from './connection.js';
 import { storeFailure } from './failure.js';
 import * as reads from './reads.js';
+import { notifyNotices } from './notify-writes.js';
+import type { DeliveryOutcome, NotificationFilter, Notice } from '../notifications.js';
 
 /** The runner/daemon methods, passed on to daemon-side.ts. */
 const RUNNER_SIDE = [
@@ -100,6 +102,15 @@ export class SqliteBackend implements Backend {
   history = (f: HistoryFilter) => this.now(() => this.conn.read(() => reads.history(this.conn, f)));
   recent = (job: string, n: number) => this.now(() => reads.recent(this.conn, job, n));
   counts = () => this.now(() => ({ byState: this.conn.occurrences.countsByState() }));
+
+  // ---- issue 15, notifications (the outbox)
+
+  noticeOccurrences = (now: number, notices: Notice[]) => this.write(() => notifyNotices(this.conn, now, notices));
+  claimNotifications = (runner: string, now: number, leaseMs: number, limit: number) =>
+    this.now(() => this.conn.outbox.anyDue(now)).then((due) => (due ? this.write(() => this.conn.outbox.claim(runner, now, now + leaseMs, limit)) : []));
+  settleNotifications = (runner: string, now: number, outcomes: DeliveryOutcome[]) =>
+    this.write(() => outcomes.filter((o) => this.conn.outbox.settle(o.id, runner, o.kind === 'retry' ? 'pending' : o.kind, o.kind === 'retry' ? o.at : null, o.kind === 'sent' ? null : o.error, now)).length);
+  notifications = (f: NotificationFilter) => this.now(() => this.conn.outbox.list(f));
 
   /** Calls daemon-side.ts (loaded on first use), its failures as StoreErrors. */
   private async delegate(method: keyof RunnerSide, args: unknown[]): Promise<unknown> {

@@ -7,6 +7,7 @@ import type { AttemptResult } from '../../types.js';
 import type { ManualClaim, Occurrence, RetryResult } from '../backend.js';
 import type { Connection } from './connection.js';
 import { toOccurrence } from './rows.js';
+import { notifyEnded, specOf } from './notify-writes.js';
 
 /** The occurrence of a manual key: the one already there, or a new one running attempt 1; undefined if the job is gone. */
 export function claimManual(conn: Connection, c: ManualClaim): { occurrence: Occurrence; existing: boolean } | undefined {
@@ -53,4 +54,6 @@ export function startAttempt(conn: Connection, id: number, n: number, runner: st
 export function failOccurrence(conn: Connection, id: number, reason: string, now: number, attempt?: { n: number; result: AttemptResult }): void {
   if (attempt) conn.occurrences.finishAttempt(id, attempt.n, attempt.result);
   conn.occurrences.finish(id, 'failed', reason, now);
+  const job = conn.occurrences.byId(id)?.job;
+  if (job !== undefined) notifyEnded(conn, specOf(conn, job), id, 'failed', now, { reason, result: attempt?.result });
 }

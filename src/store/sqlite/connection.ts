@@ -9,6 +9,7 @@ import { Statements } from './statements.js';
 import { JobsSql } from './jobs.js';
 import { OccurrencesSql } from './occurrences.js';
 import { RunnersSql } from './runners.js';
+import { OutboxSql } from './outbox.js';
 
 /** Something to wait on between tries for the write lock: Atomics.wait sleeps the thread. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
@@ -19,6 +20,7 @@ export class Connection {
   readonly jobs: JobsSql;
   readonly occurrences: OccurrencesSql;
   readonly runners: RunnersSql;
+  readonly outbox: OutboxSql;
   private readonly statements: Statements;
   private storeId: string | undefined;
 
@@ -31,6 +33,7 @@ export class Connection {
     this.jobs = new JobsSql(this.statements);
     this.occurrences = new OccurrencesSql(this.statements);
     this.runners = new RunnersSql(this.statements);
+    this.outbox = new OutboxSql(this.statements);
   }
 
   /** Random, made once per store: with a runner id it marks the processes of this store's attempts. */

@@ -63,8 +63,10 @@ function pruneStep(conn: Connection, req: PruneRequest): PruneResult {
   for (let jobs = 0; jobs < req.jobsPerStep && budget > 0; jobs++) {
     const job = conn.occurrences.nextJobWithHistory(after);
     if (job === undefined) {
-      // The pass is complete: runners not seen for a week are forgotten with it.
+      // The pass is complete: runners not seen for a week are forgotten with it,
       conn.runners.forget(req.now - WEEK_MS);
+      // And notifications older than keepDays, delivered or given up: at most a batch a pass.
+      conn.outbox.pruneOld(req.now - req.keepDays * 86_400_000, req.batch);
       return { deleted: req.batch - budget, cursor: undefined };
     }
     budget -= conn.occurrences.pruneJob(job, req.keepRuns, budget);

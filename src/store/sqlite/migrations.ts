@@ -145,6 +145,38 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE runners ADD COLUMN start_ticks INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'the notification outbox',
+    // One row per notification, written in the transaction that records its occurrence's
+    // result and keyed by its notification key (written twice, kept once); delivered by a
+    // daemon that holds it under a lease, as occurrences are held. No foreign key: what was
+    // sent outlives the occurrence's pruning, and delivery never reads the occurrence.
+    // IF NOT EXISTS: a store rolled back to an older schema by hand keeps this table.
+    sql: `
+      CREATE TABLE IF NOT EXISTS notifications (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,           -- occurrence key #notify:event:channel
+        job TEXT NOT NULL,
+        occurrence_id INTEGER NOT NULL,
+        event TEXT NOT NULL CHECK (event IN ('failed','abandoned','missed','recovered','late','long')),
+        channel INTEGER NOT NULL,           -- index in the job's notify: list
+        target TEXT NOT NULL,               -- the channel as JSON, as it was when written
+        payload TEXT NOT NULL,              -- the NotificationEvent as JSON
+        state TEXT NOT NULL CHECK (state IN ('pending','sent','failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+      );
+      CREATE INDEX IF NOT EXISTS notifications_due ON notifications (next_attempt_at) WHERE state = 'pending';
+      CREATE INDEX IF NOT EXISTS notifications_job ON notifications (job, id);
+      CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1].version;

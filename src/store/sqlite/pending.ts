@@ -8,6 +8,7 @@ import { onLeaseExpired, onShutdown } from '../../semantics/delivery.js';
 import type { Connection } from './conn.js';
 import { asActive } from './claim.js';
 import { toOccurrence } from './rows.js';
+import { notifyEnded, notifyMissed, specOf } from './notify-writes.js';
 
 interface Lease {
   runner: string;
@@ -31,8 +32,9 @@ export function recordMissedOne(conn: Connection, l: Lease, m: MissedRequest): M
       reason,
       ...(state === 'pending' ? { leaseOwner: l.runner, leaseExpiresAt: l.now + l.leaseMs } : {}),
     });
-  let recorded = 0;
-  for (const f of m.missed) if (claim(f, 'missed', f.reason)) recorded++;
+  const missed = m.missed.map((f) => claim(f, 'missed', f.reason)).filter((o) => o !== undefined);
+  const recorded = missed.length;
+  if (recorded > 0) notifyMissed(conn, specOf(conn, m.job), missed, l.now);
   const queued: Occurrence[] = [];
   for (const f of m.execute) {
     const occ = claim(f, 'pending', 'caught up after downtime');
@@ -72,11 +74,13 @@ export function takeOverOne(conn: Connection, l: Lease, req: TakeOverRequest): T
   conn.occurrences.abandonAttempt(o.id, o.attempts, why, l.now);
   if (verdict === 'abandon') {
     conn.occurrences.finish(o.id, 'abandoned', `${why}; at-most-once: never re-run`, l.now);
+    notifyEnded(conn, specOf(conn, o.job), o.id, 'abandoned', l.now);
     return { kind: 'abandoned', reason: why };
   }
   if (verdict === 'give-up' || !req.jobExists) {
     const reason = req.jobExists ? `${why}; gave up after ${o.recoveries} re-runs` : `${why}; job ${o.job} no longer exists`;
     conn.occurrences.finish(o.id, 'failed', reason, l.now);
+    notifyEnded(conn, specOf(conn, o.job), o.id, 'failed', l.now);
     return { kind: 'failed', reason };
   }
   conn.occurrences.waitForRetry(o.id, l.now, `recovered: ${why}`);
@@ -96,6 +100,8 @@ export function releaseOne(conn: Connection, l: Lease, item: Release): void {
   conn.occurrences.finishAttempt(id, item.n, { ...item.result, error: 'stopped: the daemon is shutting down' });
   if (onShutdown(item.delivery) === 'abandon') {
     conn.occurrences.finish(id, 'abandoned', 'the daemon stopped while the target ran (at-most-once: never re-run)', l.now);
+    const job = conn.occurrences.byId(id)?.job;
+    if (job !== undefined) notifyEnded(conn, specOf(conn, job), id, 'abandoned', l.now, { result: item.result });
   } else {
     conn.occurrences.release(id, 'released: the daemon stopped while the target ran; any daemon re-runs it', l.now);
   }

@@ -7,6 +7,7 @@ import type { AttemptRecord, ClaimRequest, ClaimResult, Recorded } from '../back
 import { afterAttempt } from '../../semantics/delivery.js';
 import { fail, type Connection } from './conn.js';
 import { claimIn } from './claim.js';
+import { listens, notifyEnded } from './notify-writes.js';
 
 export interface RecordCall {
   runner: string;
@@ -42,14 +43,19 @@ export function recordOne(conn: Connection, runner: string, now: number, r: Atte
     // Stopped on purpose (overlap: replace): it ends here, it is not retried.
     const reason = `cancelled: ${current.cancel_reason}`;
     conn.occurrences.finish(id, 'failed', reason, now);
+    notifyEnded(conn, r.spec, id, 'failed', now, { reason, result });
     return { kind: 'failed', reason };
   }
   // Past failures matter only to a failure (a retry or not): a success skips the query.
   const failures = result.outcome === 'succeeded' ? 0 : conn.occurrences.failuresSince(id);
   const next = afterAttempt(r.spec, result, failures, () => r.random);
+  // The run of failures a success ends, counted before it is recorded (recovered only).
+  const closes = next.kind === 'succeeded' && listens(r.spec, 'recovered') ? conn.outbox.failureStreak(r.spec.name) : 0;
   if (next.kind === 'succeeded') conn.occurrences.finish(id, 'succeeded', null, now);
   else if (next.kind === 'failed') conn.occurrences.finish(id, 'failed', next.reason, now);
   else conn.occurrences.waitForRetry(id, now + next.delayMs, next.reason);
+  if (next.kind === 'failed') notifyEnded(conn, r.spec, id, 'failed', now, { reason: next.reason, result });
+  if (closes > 0) notifyEnded(conn, r.spec, id, 'recovered', now, { result, failures: closes });
   return next;
 }
 
