@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 export type LogEvent =
   | 'started' | 'stopping' | 'stopped' | 'applied' | 'reloaded' | 'fired' | 'succeeded' | 'failed'
   | 'retrying' | 'skipped' | 'queued' | 'replaced' | 'missed' | 'catchup' | 'abandoned' | 'recovered'
-  | 'released' | 'error' | 'clock' | 'pruned' | 'done';
+  | 'released' | 'error' | 'clock' | 'pruned' | 'done' | 'listening';
 
 export type Logger = (event: LogEvent, text: string) => void;
 

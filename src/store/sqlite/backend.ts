@@ -5,12 +5,13 @@
 // on first use so that `tock list` never initialises it.
 
 import type { JobSpec } from '../../types.js';
-import type { ApplyOptions, Backend, HistoryFilter, ManualClaim, RunnerSide } from '../backend.js';
+import type { ApplyOptions, Backend, HistoryFilter, ManualClaim, RunnerSide, StatsFilter } from '../backend.js';
 import { addJob, applyPlan, setPaused } from './catalogue.js';
 import { claimManual, failOccurrence, retryOccurrence, startAttempt } from './cli-writes.js';
 import { Connection } from './connection.js';
 import { storeFailure } from './failure.js';
 import * as reads from './reads.js';
+import * as observe from './observe.js';
 
 /** The runner/daemon methods, passed on to daemon-side.ts. */
 const RUNNER_SIDE = [
@@ -100,6 +101,12 @@ export class SqliteBackend implements Backend {
   history = (f: HistoryFilter) => this.now(() => this.conn.read(() => reads.history(this.conn, f)));
   recent = (job: string, n: number) => this.now(() => reads.recent(this.conn, job, n));
   counts = () => this.now(() => ({ byState: this.conn.occurrences.countsByState() }));
+
+  // ---- observability (issue 15: metrics, health, stats)
+
+  jobTotals = () => this.now(() => observe.jobTotals(this.conn));
+  jobStats = (f: StatsFilter) => this.now(() => observe.jobStats(this.conn, f));
+  probe = (waitMs: number) => observe.probe(this.conn, waitMs);
 
   /** Calls daemon-side.ts (loaded on first use), its failures as StoreErrors. */
   private async delegate(method: keyof RunnerSide, args: unknown[]): Promise<unknown> {
