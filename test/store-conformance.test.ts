@@ -399,5 +399,80 @@ for (const h of testBackends()) {
       assert.equal(rows[1].payload.state, 'abandoned');
       assert.equal(rows[1].payload.failures, 1);
     }));
+
+    // ---- observability (issue 15, helper M)
+
+    test('jobTotals: per job counts by state, last success and next fire, including a removed job with history', withStore(h, async (_store, b) => {
+      await b.addJob(hourly, 'cli', T0);
+      await b.addJob(daily, 'cli', T0);
+      await b.registerRunner(runner('r1', T0));
+      await finished(b, hourly, 's1', T0);
+      await finished(b, hourly, 's2', T0 + HOUR);
+      await finished(b, daily, 'f1', T0, 'failed');
+      await b.claimManual({ job: 'daily', key: 'r1', runner: 'r1', now: T0 + 2 * HOUR, leaseMs: LEASE });
+      const totals = await b.jobTotals();
+      assert.deepEqual(totals.map((t) => t.job), ['daily', 'hourly']);
+      const [d, hr] = totals;
+      assert.deepEqual(hr.byState, { succeeded: 2 });
+      assert.deepEqual(d.byState, { failed: 1, running: 1 });
+      assert.ok(hr.lastSuccessAt !== null && hr.lastSuccessAt >= T0 + HOUR && hr.lastSuccessAt <= T0 + HOUR + 10, 'the later success');
+      assert.equal(d.lastSuccessAt, null);
+      assert.equal(hr.nextFireAt, (await b.getJob('hourly'))!.next!.at);
+      await b.removeJob('daily');
+      const after = (await b.jobTotals()).find((t) => t.job === 'daily')!;
+      assert.deepEqual(after.byState, { failed: 1, running: 1 }, 'its history still counts');
+      assert.equal(after.nextFireAt, null);
+    }));
+
+    test('jobStats: counts, retries, last success and bounded samples of duration and lateness, filtered by job and since', withStore(h, async (_store, b) => {
+      const job = (await b.addJob(hourly, 'cli', T0))!;
+      await b.addJob(daily, 'cli', T0);
+      await b.registerRunner(runner('r1', T0));
+      const claimAt = async (at: number) => {
+        const r = await b.claimFirings({ runner: 'r1', now: at, leaseMs: LEASE, slots: 10, firings: [firing(hourly, job.version, at)] });
+        const d = r.decisions[0];
+        assert.equal(d.kind, 'started');
+        return (d as { occurrence: Occurrence }).occurrence.id;
+      };
+      const record = (id: number, n: number, outcome: AttemptResult['outcome'], started: number) =>
+        b.recordAttempts('r1', started + 10, [{ occurrenceId: id, n, result: result(outcome, started), spec: hourly, random: 0 }]);
+      const first = await claimAt(T0 + HOUR);
+      await record(first, 1, 'succeeded', T0 + HOUR + 200);
+      const second = await claimAt(T0 + 2 * HOUR);
+      assert.equal((await record(second, 1, 'failed', T0 + 2 * HOUR + 50)).recorded[0].kind, 'retry');
+      assert.equal(await b.startAttempt(second, 2, 'r1', T0 + 2 * HOUR + 2_000, LEASE), true);
+      await record(second, 2, 'succeeded', T0 + 2 * HOUR + 2_000);
+      await finished(b, daily, 'd1', T0, 'failed');
+
+      const all = await b.jobStats({ samples: 100 });
+      assert.deepEqual(all.map((s) => s.job), ['daily', 'hourly']);
+      const hr = all[1];
+      assert.deepEqual(hr.byState, { succeeded: 2 });
+      assert.equal(hr.retries, 1);
+      assert.deepEqual(hr.durationsMs, [5, 5, 5]);
+      assert.deepEqual([...hr.latenessMs].sort((x, y) => x - y), [50, 200], 'first attempts of scheduled firings only');
+      assert.ok(hr.lastSuccessAt !== null && hr.lastSuccessAt >= T0 + 2 * HOUR + 2_000);
+      assert.deepEqual(all[0].latenessMs, [], 'a manual run has no lateness');
+
+      const since = await b.jobStats({ job: 'hourly', sinceMs: T0 + HOUR + 1, samples: 100 });
+      assert.equal(since.length, 1);
+      assert.deepEqual(since[0].byState, { succeeded: 1 });
+      assert.equal(since[0].retries, 1);
+      assert.deepEqual(since[0].latenessMs, [50]);
+      const bounded = await b.jobStats({ job: 'hourly', samples: 1 });
+      assert.equal(bounded[0].durationsMs.length, 1, 'at most `samples` per job');
+      assert.deepEqual(await b.jobStats({ job: 'nope', samples: 10 }), []);
+    }));
+
+    test('probe: resolves on an idle store; a write lock held elsewhere past its wait is a transient StoreError', withStore(h, async (store, b) => {
+      await b.probe(100);
+      const release = await store.holdWriteLock();
+      try {
+        await assert.rejects(b.probe(100), (err: unknown) => err instanceof StoreError && err.transient && /locked/.test(err.message));
+      } finally {
+        await release();
+      }
+      await b.probe(100);
+    }));
   });
 }

@@ -2,17 +2,18 @@
 // The first signal drains gracefully; a second one stops at once (leases then expire and
 // each occurrence's semantics decide, exactly as after a crash).
 
-import { loadJobsFile } from '../config/file.js';
+import { loadJobsFile, type JobsFile } from '../config/file.js';
 import { applyJobsFile } from '../catalogue/apply.js';
-import { Daemon } from '../daemon/daemon.js';
+import { Daemon, type DaemonOptions } from '../daemon/daemon.js';
 import { killRunningGroupsNow } from '../exec/index.js';
-import { lineLogger } from '../daemon/log.js';
+import { lineLogger, type Logger } from '../daemon/log.js';
 import { formatDuration, parseDuration, parsePositiveDuration } from '../schedule/index.js';
 import { StoreError, type Backend } from '../store/backend.js';
 import { openBackend } from '../store/open.js';
 import { storeError, usageError } from '../errors.js';
 import type { GlobalOptions } from './program.js';
 import { intFlag } from './io.js';
+import { parseListen } from '../observe/listen.js';
 
 export default async function daemon(_args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
   const concurrency = intFlag(o.concurrency, '--concurrency', 1, 10_000, 16);
@@ -21,9 +22,29 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   const keepDays = intFlag(o.keepDays, '--keep-days', 1, 100_000, 90);
   const keepRuns = intFlag(o.keepRuns, '--keep-runs', 1, 10_000_000, 1000);
   const firstPruneMs = durationFlag(o.firstPrune, '--first-prune', 60_000, parseDuration);
+  const listen = o.listen === undefined ? undefined : parseListen(String(o.listen));
   const jobsFile = o.jobs === undefined ? undefined : String(o.jobs);
   const firstFile = jobsFile === undefined ? undefined : loadJobsFile(jobsFile); // bad file: exit 2 before anything runs
   const log = lineLogger();
+  // Bound before the store is opened: a port in use is exit 2 with nothing started.
+  const server = listen ? await (await import('../observe/server.js')).startServer(listen, log) : undefined;
+  try {
+    await runDaemon(global, log, { concurrency, graceMs, leaseMs, keepDays, keepRuns, firstPruneMs, observer: server?.observer }, firstFile, jobsFile, server?.attach);
+  } finally {
+    await server?.close();
+  }
+}
+
+type Settings = Pick<DaemonOptions, 'concurrency' | 'graceMs' | 'leaseMs' | 'keepDays' | 'keepRuns' | 'firstPruneMs' | 'observer'>;
+
+async function runDaemon(
+  global: GlobalOptions,
+  log: Logger,
+  settings: Settings,
+  firstFile: JobsFile | undefined,
+  jobsFile: string | undefined,
+  attach: (backend: Backend | undefined) => void = () => {},
+) {
   let pending = firstFile;
   // The daemon owns the jobs it created from its file: a job removed from the file is removed
   // from the store; jobs added with `tock add` or from other files stay.
@@ -72,11 +93,13 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
   for (let wait = 250; signals === 0; wait = Math.min(wait * 2, 2_000)) {
     try {
       backend = await openBackend(global.db);
-      const candidate = new Daemon({ backend, log, concurrency, graceMs, leaseMs, keepDays, keepRuns, firstPruneMs, applyJobs: applyJobs(backend) });
+      const candidate = new Daemon({ backend, log, ...settings, applyJobs: applyJobs(backend) });
+      attach(backend);
       await candidate.start();
       d = candidate;
       break;
     } catch (err) {
+      attach(undefined);
       await backend?.close().catch(() => {});
       backend = undefined;
       if (!(err instanceof StoreError)) throw err;
@@ -92,6 +115,7 @@ export default async function daemon(_args: unknown[], o: Record<string, unknown
     }
   }
   await stopped;
+  attach(undefined);
   await backend?.close();
 }
 

@@ -3,11 +3,11 @@
 
 import { notFound, usageError } from '../errors.js';
 import { echo, escapeLine, quote } from '../escape.js';
-import { parseDuration, parseInstant } from '../schedule/index.js';
 import { STATES, type OccurrenceState } from '../store/backend.js';
 import type { GlobalOptions } from './program.js';
 import { durationText, intFlag, print, printJson, stateColor, useColor, when, withBackend } from './io.js';
-import { attemptResultText, occurrenceJson } from './occurrence-view.js';
+import { attemptResultText } from './occurrence-view.js';
+import { historyDocument, parseSince } from './documents.js';
 import { clip, table } from './table.js';
 
 export default async function history(args: unknown[], o: Record<string, unknown>, global: GlobalOptions) {
@@ -17,14 +17,14 @@ export default async function history(args: unknown[], o: Record<string, unknown
   if (state !== undefined && !(STATES as readonly string[]).includes(state)) {
     throw usageError(`--status ${quote(state)} is not one of ${STATES.join(', ')}`);
   }
-  const sinceMs = o.since === undefined ? undefined : since(String(o.since));
+  const sinceMs = o.since === undefined ? undefined : parseSince(String(o.since), Date.now());
   await useColor(global);
   await withBackend(global, async (backend) => {
     const rows = await backend.history({ job, state: state as OccurrenceState | undefined, sinceMs, limit });
     if (rows.length === 0 && job !== undefined && !(await backend.getJob(job)) && (await backend.history({ job, limit: 1 })).length === 0) {
       throw notFound(`no job named ${echo(job)} and no history for it (see tock list)`);
     }
-    if (global.json) return printJson(rows.map((r) => occurrenceJson(r.occurrence, r.attempts)));
+    if (global.json) return printJson(historyDocument(rows));
     if (rows.length === 0) return print('no occurrences yet');
     const lines = rows.map(({ occurrence: occ, attempts }) => {
       const last = attempts[attempts.length - 1];
@@ -44,17 +44,4 @@ export default async function history(args: unknown[], o: Record<string, unknown
     });
     print(table(['ID', 'JOB', 'SCHEDULED', 'TRIGGER', 'STATE', 'ATTEMPTS', 'DURATION', 'RESULT'], lines));
   });
-}
-
-/** An instant (`2026-11-23T02:00`) or a span back from now (`2h`, `P1D`). */
-function since(text: string): number {
-  try {
-    return parseInstant(text, 'UTC');
-  } catch {
-    try {
-      return Date.now() - parseDuration(text);
-    } catch {
-      throw usageError(`--since ${quote(text)}: give an ISO-8601 instant (2026-11-23T02:00Z) or a duration back from now (2h, P1D)`);
-    }
-  }
 }

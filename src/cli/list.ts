@@ -5,8 +5,8 @@ import { color } from './color.js';
 import { escapeLine } from '../escape.js';
 import type { GlobalOptions } from './program.js';
 import { print, printJson, span, stateColor, useColor, when, withBackend } from './io.js';
-import { jobJson, recentMarks, results, targetText } from './jobs-view.js';
-import { upcoming } from '../catalogue/next.js';
+import { recentMarks, targetText } from './jobs-view.js';
+import { listDocument, listedJobs } from './documents.js';
 import { describeSchedule } from '../schedule/index.js';
 import { clip, table } from './table.js';
 
@@ -16,12 +16,8 @@ export default async function list(_args: unknown[], _o: Record<string, unknown>
   await useColor(global);
   await withBackend(global, async (backend) => {
     const now = Date.now();
-    const all = await backend.listJobs();
-    const jobs = await Promise.all(
-      all.map(async (job) => ({ job, next: upcoming(job, now, 1)[0], ...(await results(backend, job.name, RECENT)) })),
-    );
-    jobs.sort((a, b) => (a.next?.fireAt ?? Infinity) - (b.next?.fireAt ?? Infinity) || a.job.name.localeCompare(b.job.name));
-    if (global.json) return printJson(jobs.map((j) => jobJson(j.job, j.next ? [j.next] : [], j.last, j.recent)));
+    const jobs = await listedJobs(backend, now, RECENT);
+    if (global.json) return printJson(listDocument(jobs));
     if (jobs.length === 0) return print('no jobs; add one with `tock add` or `tock apply jobs.yaml`');
     const paint = (state: string, mark: string) => stateColor(state).replace(state, mark);
     const rows = jobs.map(({ job, next, last, recent }) => [

@@ -6,26 +6,22 @@
 import { notFound } from '../errors.js';
 import { escapeLine, escapeOutput } from '../escape.js';
 import type { GlobalOptions } from './program.js';
-import { intFlag, iso, print, printJson, stateColor, useColor, when, withBackend } from './io.js';
-import { attemptJson, attemptLine } from './occurrence-view.js';
+import { intFlag, print, printJson, stateColor, useColor, when, withBackend } from './io.js';
+import { attemptLine } from './occurrence-view.js';
+import { occurrenceDocument } from './documents.js';
 
 export default async function logs(args: unknown[], _o: Record<string, unknown>, global: GlobalOptions) {
   const id = intFlag(String(args[0]), 'occurrence id', 1, Number.MAX_SAFE_INTEGER, 0);
   await useColor(global);
   await withBackend(global, async (backend) => {
+    if (global.json) {
+      const doc = await occurrenceDocument(backend, id);
+      if (!doc) throw notFound(`no occurrence #${id} (see tock history)`);
+      return printJson(doc);
+    }
     const occ = await backend.occurrence(id);
     if (!occ) throw notFound(`no occurrence #${id} (see tock history)`);
     const attempts = await backend.attempts(id, true);
-    if (global.json) {
-      return printJson({
-        id,
-        job: occ.job,
-        scheduled_at: iso(occ.scheduledAt),
-        idempotency_key: occ.key,
-        state: occ.state,
-        attempts: attempts.map((a) => ({ ...attemptJson(a), output: a.output ?? '' })),
-      });
-    }
     const shown = process.stdout.isTTY ? escapeOutput : (text: string) => text;
     print(`${escapeLine(occ.job)} #${id} scheduled ${when(occ.scheduledAt)}, ${stateColor(occ.state)}${occ.reason ? `: ${escapeLine(occ.reason)}` : ''}`);
     if (attempts.length === 0) print('no attempts: it never executed');

@@ -137,6 +137,7 @@ export function buildProgram(): Command {
     .option('--grace <duration>', 'on SIGTERM, how long running targets may finish (default 30s)')
     .option('--keep-days <n>', 'history retention in days (default 90)')
     .option('--keep-runs <n>', 'history retention in occurrences per job (default 1000)')
+    .option('--listen <addr:port>', 'serve /metrics, /healthz and /api/v1/ here (localhost:9464; other addresses written out as IPs)')
     .addOption(new Option('--lease <duration>', 'lease of a running occurrence, renewed by heartbeat').default('30s').hideHelp())
     .addOption(new Option('--first-prune <duration>', 'when the first retention pass runs after start-up').hideHelp())
     .action(lazy(() => import('./daemon.js')));
@@ -166,6 +167,12 @@ export function buildProgram(): Command {
     .description('re-execute a failed or abandoned occurrence, with the same idempotency key')
     .option('--force', 'also for an at-most-once occurrence (it may then run twice)')
     .action(lazy(() => import('./retry.js')));
+
+  program
+    .command('stats [name]')
+    .description('per job: runs by state, success rate, duration and lateness percentiles, retries, last success')
+    .option('--since <instant>', 'only occurrences scheduled at or after this instant (or a duration ago, e.g. 7d)')
+    .action(lazy(() => import('./stats.js')));
 
   program
     .command('status')

@@ -151,6 +151,7 @@ export class Claimer {
 
   /** Logs what a claim decided and notes it; targets are started after every line is logged. */
   private decided(d: ClaimDecision, f: FiringRequest, spec: JobSpec, starts: (() => void)[]): void {
+    if (d.kind === 'lost') this.ctx.observer?.claimLost(f.job);
     if (d.kind === 'skipped') {
       this.ctx.log('skipped', `${f.job} #${d.occurrence.id} ${iso(f.scheduledAt)}: previous occurrence #${d.blocker.id} still ${d.blocker.state}`);
     } else if (d.kind === 'queued') {

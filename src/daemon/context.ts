@@ -6,6 +6,7 @@ import { StoreError } from '../store/backend.js';
 import { TockError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './log.js';
+import type { Observer } from '../observe/observer.js';
 
 export interface RoleContext {
   backend: Backend;
@@ -17,6 +18,8 @@ export interface RoleContext {
   stopping: () => boolean;
   /** Cuts the loop's sleep short: a slot was freed, or something became due. */
   wake: () => void;
+  /** A daemon with --listen: told what happens, for /metrics and /healthz. */
+  observer?: Observer;
 }
 
 /** A pending occurrence this daemon holds: waiting for a retry, or queued behind another. */

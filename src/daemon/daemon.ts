@@ -13,6 +13,7 @@ import { describe, isTransient, type RoleContext } from './context.js';
 import { newRunnerId, selfProcess } from './identity.js';
 import { Leases } from './leases.js';
 import type { Logger } from './log.js';
+import type { Observer } from '../observe/observer.js';
 import { Recorder } from './recorder.js';
 import { Retention } from './retention.js';
 import { Slots } from './slots.js';
@@ -42,6 +43,8 @@ export interface DaemonOptions {
   applyJobs?: () => string | Promise<string>;
   /** Called after each turn of the loop with the instant it began: tests await it instead of sleeping. */
   onTurn?: (now: number) => void;
+  /** With --listen: what the roles observe, for /metrics and /healthz (src/observe/). */
+  observer?: Observer;
 }
 
 /**
@@ -80,6 +83,7 @@ export class Daemon {
       leaseMs: o.leaseMs,
       stopping: () => this.stopping,
       wake: () => this.sleeper.interrupt(),
+      observer: o.observer,
     };
     this.ctx = ctx;
     this.timetable = new Timetable(ctx);
@@ -153,7 +157,9 @@ export class Daemon {
       try {
         wakeAt = await this.turn(began);
         this.errorDelay = 0;
+        this.o.observer?.turned(began);
       } catch (err) {
+        this.o.observer?.turned(began, err);
         // Store trouble (a lock, a full disk) is retried often, so work resumes within seconds
         // of the fix; anything else backs off further so a persistent fault does not flood the log.
         const cap = isTransient(err) ? 2_000 : 30_000;

@@ -10,7 +10,7 @@ export type LogEvent =
   | 'started' | 'stopping' | 'stopped' | 'applied' | 'reloaded' | 'fired' | 'succeeded' | 'failed'
   | 'retrying' | 'skipped' | 'queued' | 'replaced' | 'missed' | 'catchup' | 'abandoned' | 'recovered'
   | 'released' | 'error' | 'clock' | 'pruned' | 'done'
-  | 'notified' | 'noticed';
+  | 'notified' | 'noticed' | 'listening';
 
 export type Logger = (event: LogEvent, text: string) => void;
 

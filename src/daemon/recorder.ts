@@ -29,6 +29,8 @@ export class Recorder {
   ) {}
 
   record(f: Finished): Promise<Recorded> {
+    const { occ, n, result } = f;
+    this.ctx.observer?.attempt({ job: occ.job, n, origin: occ.origin, scheduledAt: occ.scheduledAt, startedAt: result.startedAt, finishedAt: result.finishedAt });
     return new Promise((resolve, reject) => {
       if (this.queue.push({ f, resolve, reject }) > 1) return;
       setImmediate(() => {

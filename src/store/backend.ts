@@ -9,8 +9,10 @@
 import type { AttemptResult, Delivery, JobSpec, Overlap } from '../types.js';
 import type { Attempt, Job, Occurrence, OccurrenceState, Runner } from './domain.js';
 import type { DeliveryOutcome, Notice, NotificationFilter, OutboxEntry } from './notifications.js';
+import type { JobStats, JobTotals, StatsFilter } from './observe-types.js';
 
 export * from './domain.js';
+export * from './observe-types.js';
 
 // ---- operation arguments and results ---------------------------------------------------
 
@@ -262,6 +264,13 @@ export interface Backend {
   settleNotifications(runner: string, now: number, outcomes: DeliveryOutcome[]): Promise<number>;
   /** Newest first: what was sent, when, to which channel, and delivery errors. */
   notifications(f: NotificationFilter): Promise<OutboxEntry[]>;
+  // ---- observability (issue 15, helper M: /metrics, /healthz, `tock stats`) ----
+  /** Per job (every job, and every job name with history): occurrences by state, last success, next fire; one aggregate read. */
+  jobTotals(): Promise<JobTotals[]>;
+  /** `tock stats`: per job counts by state, retries, last success, and its latest finished attempts as samples. */
+  jobStats(f: StatsFilter): Promise<JobStats[]>;
+  /** Resolves if the store answers and its write lock can be taken within waitMs; else a StoreError saying why. */
+  probe(waitMs: number): Promise<void>;
 }
 
 /** What a runner (the daemon, and `tock run` for its lease) does to the store. */

@@ -5,7 +5,7 @@
 // on first use so that `tock list` never initialises it.
 
 import type { JobSpec } from '../../types.js';
-import type { ApplyOptions, Backend, HistoryFilter, ManualClaim, RunnerSide } from '../backend.js';
+import type { ApplyOptions, Backend, HistoryFilter, ManualClaim, RunnerSide, StatsFilter } from '../backend.js';
 import { addJob, applyPlan, setPaused } from './catalogue.js';
 import { claimManual, failOccurrence, retryOccurrence, startAttempt } from './cli-writes.js';
 import { Connection } from './connection.js';
@@ -13,6 +13,7 @@ import { storeFailure } from './failure.js';
 import * as reads from './reads.js';
 import { notifyNotices } from './notify-writes.js';
 import type { DeliveryOutcome, NotificationFilter, Notice } from '../notifications.js';
+import * as observe from './observe.js';
 
 /** The runner/daemon methods, passed on to daemon-side.ts. */
 const RUNNER_SIDE = [
@@ -111,6 +112,11 @@ export class SqliteBackend implements Backend {
   settleNotifications = (runner: string, now: number, outcomes: DeliveryOutcome[]) =>
     this.write(() => outcomes.filter((o) => this.conn.outbox.settle(o.id, runner, o.kind === 'retry' ? 'pending' : o.kind, o.kind === 'retry' ? o.at : null, o.kind === 'sent' ? null : o.error, now)).length);
   notifications = (f: NotificationFilter) => this.now(() => this.conn.outbox.list(f));
+  // ---- observability (issue 15: metrics, health, stats)
+
+  jobTotals = () => this.now(() => observe.jobTotals(this.conn));
+  jobStats = (f: StatsFilter) => this.now(() => observe.jobStats(this.conn, f));
+  probe = (waitMs: number) => observe.probe(this.conn, waitMs);
 
   /** Calls daemon-side.ts (loaded on first use), its failures as StoreErrors. */
   private async delegate(method: keyof RunnerSide, args: unknown[]): Promise<unknown> {

@@ -113,6 +113,14 @@ export class Connection {
     return result;
   }
 
+  /** Whether the write lock is free now: taken and let go at once, without waiting (the health probe). */
+  writeLockFree(): boolean {
+    if (this.db.inTransaction) return true;
+    if (!this.tryBegin()) return false;
+    this.statements.get('ROLLBACK').run();
+    return true;
+  }
+
   /** One try at BEGIN IMMEDIATE with SQLite's own wait off: false if another holds the lock. */
   private tryBegin(): boolean {
     this.waitForLock(false);
