@@ -64,6 +64,8 @@ test(
         tock_missed_total: 'counter',
         tock_duplicates_avoided_total: 'counter',
         tock_store_errors_total: 'counter',
+        tock_notification_outbox_depth: 'gauge',
+        tock_notification_delivery_failures_total: 'counter',
       };
       for (const [name, kind] of Object.entries(expectedTypes)) assert.equal(types.get(name), kind, name);
 
@@ -92,6 +94,8 @@ test(
       assert.equal(value(samples, 'tock_running'), 0);
       assert.equal(value(samples, 'tock_duplicates_avoided_total'), 0);
       assert.equal(value(samples, 'tock_store_errors_total'), 0);
+      assert.equal(value(samples, 'tock_notification_outbox_depth'), 0, 'no job notifies: nothing in the outbox');
+      assert.equal(value(samples, 'tock_notification_delivery_failures_total'), 0);
 
       const head = await get(d.base, '/metrics', 'HEAD');
       assert.equal(head.status, 200);

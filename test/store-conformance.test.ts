@@ -341,6 +341,7 @@ for (const h of testBackends()) {
       await b.addJob(alerting, 'cli', T0);
       await finished(b, alerting, 'k1', T0, 'failed');
       const T1 = T0 + HOUR;
+      assert.deepEqual(await b.outboxStats(), { depth: 1, failures: 0 }, 'written, not yet delivered');
       const [a] = await b.claimNotifications('A', T1, 60_000, 10);
       assert.equal(a.key, 'k1#notify:failed:0');
       assert.equal(a.attempts, 1);
@@ -367,6 +368,8 @@ for (const h of testBackends()) {
       const [k2] = await b.claimNotifications('A', T1 + 2 * HOUR, 60_000, 10);
       assert.equal(await b.settleNotifications('A', T1 + 2 * HOUR, [{ id: k2.id, kind: 'failed', error: 'HTTP 404' }]), 1);
       assert.deepEqual((await b.notifications({ state: 'failed', limit: 10 })).map((n) => [n.key, n.lastError]), [['k2#notify:failed:0', 'HTTP 404']]);
+      const pending = (await b.notifications({ state: 'pending', limit: 100 })).length;
+      assert.deepEqual(await b.outboxStats(), { depth: pending, failures: 1 }, 'the pending ones, and one given up');
     }));
 
     test('outbox: abandoned by a takeover, missed by catch-up, and late and long notices, each written once per key', withStore(h, async (store, b) => {

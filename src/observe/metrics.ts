@@ -10,11 +10,7 @@ import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FINAL_STATES, StoreError, type JobTotals } from '../store/backend.js';
 import type { Observer } from './observer.js';
 
-/**
- * Hook for the notification outbox (issue 15's other half): once the Backend has an
- * operation for its depth and delivery failures, pass it here and the two metrics are
- * served. Not wired yet: no such Backend method exists on this branch.
- */
+/** The notification outbox as the store counts it: not yet delivered, and given up on. */
 export type OutboxStats = () => Promise<{ depth: number; failures: number }>;
 
 export interface Metrics {

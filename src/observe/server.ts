@@ -26,9 +26,12 @@ export interface ObserveServer {
 
 /** Binds (a port in use or an address not of this machine: exit 2) and serves until close(). */
 export async function startServer(where: ListenAddress, log: Logger): Promise<ObserveServer> {
-  const metrics = await createMetrics();
-  const health = new Health();
   let backend: Backend | undefined;
+  const metrics = await createMetrics(async () => {
+    if (!backend) throw new StoreError('the store is not open yet', true);
+    return backend.outboxStats();
+  });
+  const health = new Health();
   const server = http.createServer((req, res) => {
     serve(req, res, backend, metrics, health).catch((err) => reply(res, 500, { error: describe(err) }, req.method === 'HEAD'));
   });

@@ -264,6 +264,8 @@ export interface Backend {
   settleNotifications(runner: string, now: number, outcomes: DeliveryOutcome[]): Promise<number>;
   /** Newest first: what was sent, when, to which channel, and delivery errors. */
   notifications(f: NotificationFilter): Promise<OutboxEntry[]>;
+  /** For /metrics: notifications not yet delivered, and those given up on. */
+  outboxStats(): Promise<{ depth: number; failures: number }>;
   // ---- observability (issue 15, helper M: /metrics, /healthz, `tock stats`) ----
   /** Per job (every job, and every job name with history): occurrences by state, last success, next fire; one aggregate read. */
   jobTotals(): Promise<JobTotals[]>;

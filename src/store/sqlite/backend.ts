@@ -112,6 +112,7 @@ export class SqliteBackend implements Backend {
   settleNotifications = (runner: string, now: number, outcomes: DeliveryOutcome[]) =>
     this.write(() => outcomes.filter((o) => this.conn.outbox.settle(o.id, runner, o.kind === 'retry' ? 'pending' : o.kind, o.kind === 'retry' ? o.at : null, o.kind === 'sent' ? null : o.error, now)).length);
   notifications = (f: NotificationFilter) => this.now(() => this.conn.outbox.list(f));
+  outboxStats = () => this.now(() => this.conn.outbox.stats());
   // ---- observability (issue 15: metrics, health, stats)
 
   jobTotals = () => this.now(() => observe.jobTotals(this.conn));

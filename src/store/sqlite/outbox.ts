@@ -106,6 +106,13 @@ export class OutboxSql {
     return (this.s.get(sql).all(params) as OutboxRow[]).map(toEntry);
   }
 
+  /** Not yet delivered (pending), and given up on (failed). */
+  stats(): { depth: number; failures: number } {
+    return this.s
+      .get(`SELECT COUNT(*) FILTER (WHERE state = 'pending') AS depth, COUNT(*) FILTER (WHERE state = 'failed') AS failures FROM notifications`)
+      .get() as { depth: number; failures: number };
+  }
+
   /** Deletes up to `batch` delivered or given-up notifications created before `before`. */
   pruneOld(before: number, batch: number): number {
     return this.s
