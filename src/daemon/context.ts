@@ -2,7 +2,6 @@
 // and two signals of the loop (stopping, and a wake-up for work that became possible).
 
 import type { Backend } from '../store/backend.js';
-import { StoreError } from '../store/backend.js';
 import { TockError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './log.js';
@@ -34,7 +33,7 @@ export interface Waiting {
 
 /** Trouble that passes by itself or once the machine is fixed (a lock, a full disk): worth waiting out. */
 export function isTransient(err: unknown): boolean {
-  return (err instanceof StoreError || err instanceof TockError) && err.transient;
+  return err instanceof TockError && err.transient; // StoreError is a TockError
 }
 
 export function describe(err: unknown): string {

@@ -4,7 +4,8 @@
 
 import type { ClaimDecision, ClaimRequest, ClaimResult, FiringRequest } from '../backend.js';
 import { decideOverlap, type ActiveOccurrence, type OverlapDecision } from '../../semantics/overlap.js';
-import type { Connection, NewOccurrence, OccurrenceRow } from './conn.js';
+import type { Connection } from './connection.js';
+import type { NewOccurrence, OccurrenceRow } from './occurrences.js';
 import { toOccurrence } from './rows.js';
 
 const LOST: ClaimDecision = { kind: 'lost' };

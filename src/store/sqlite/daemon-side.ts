@@ -3,7 +3,7 @@
 // once. Errors come back as StoreError (transient: the caller waits and retries).
 
 import type { PruneRequest, PruneResult, Runner, RunnerSide } from '../backend.js';
-import { reading, writing, type Connection } from './conn.js';
+import type { Connection } from './connection.js';
 import { claimIn } from './claim.js';
 import { releaseOne, recordMissedOne, startOne, takeOverOne } from './pending.js';
 import { RecordBatcher } from './record.js';
@@ -16,28 +16,28 @@ export function daemonSide(conn: Connection): RunnerSide {
   const lease = (runner: string, now: number, leaseMs: number) => ({ runner, now, leaseMs });
   const cancels = (runner: string) => conn.occurrences.cancelRequests(runner).map((c) => ({ id: c.id, reason: c.cancel_reason }));
   return {
-    registerRunner: async (r) => writing(conn, () => conn.runners.register(runnerRow(r))),
+    registerRunner: async (r) => conn.write(() => conn.runners.register(runnerRow(r))),
     heartbeat: async (runner, now, leaseMs) =>
-      writing(conn, () => {
+      conn.write(() => {
         conn.runners.heartbeat(runner, now);
         conn.occurrences.renewLeases(runner, now + leaseMs);
         return cancels(runner);
       }),
-    poll: async (runner) => reading(conn, () => ({ generation: conn.jobs.generation(), cancels: cancels(runner) })),
-    stopRunner: async (runner, now) => writing(conn, () => conn.runners.stop(runner, now)),
+    poll: async (runner) => conn.read(() => ({ generation: conn.jobs.generation(), cancels: cancels(runner) })),
+    stopRunner: async (runner, now) => conn.write(() => conn.runners.stop(runner, now)),
     runners: async (ids) =>
-      reading(conn, () => {
+      conn.read(() => {
         const rows = ids ? ids.map((id) => conn.runners.byId(id)).filter((r) => r !== undefined) : conn.runners.unstopped();
         return rows.map(toRunner);
       }),
-    claimFirings: async (req) => writing(conn, () => claimIn(conn, req)),
-    recordMissed: async (runner, now, leaseMs, jobs) => writing(conn, () => jobs.map((m) => recordMissedOne(conn, lease(runner, now, leaseMs), m))),
+    claimFirings: async (req) => conn.write(() => claimIn(conn, req)),
+    recordMissed: async (runner, now, leaseMs, jobs) => conn.write(() => jobs.map((m) => recordMissedOne(conn, lease(runner, now, leaseMs), m))),
     recordAttempts: (runner, now, records, claim) => batcher.record({ runner, now, records, claim }),
-    startPending: async (runner, now, leaseMs, reqs) => writing(conn, () => reqs.map((r) => startOne(conn, lease(runner, now, leaseMs), r))),
-    activeOccurrences: async () => reading(conn, () => conn.occurrences.allActive().map(toOccurrence)),
-    takeOver: async (runner, now, leaseMs, reqs) => writing(conn, () => reqs.map((r) => takeOverOne(conn, lease(runner, now, leaseMs), r))),
-    release: async (runner, now, items) => writing(conn, () => items.forEach((i) => releaseOne(conn, lease(runner, now, 0), i))),
-    prune: async (req) => writing(conn, () => pruneStep(conn, req)),
+    startPending: async (runner, now, leaseMs, reqs) => conn.write(() => reqs.map((r) => startOne(conn, lease(runner, now, leaseMs), r))),
+    activeOccurrences: async () => conn.read(() => conn.occurrences.allActive().map(toOccurrence)),
+    takeOver: async (runner, now, leaseMs, reqs) => conn.write(() => reqs.map((r) => takeOverOne(conn, lease(runner, now, leaseMs), r))),
+    release: async (runner, now, items) => conn.write(() => items.forEach((i) => releaseOne(conn, lease(runner, now, 0), i))),
+    prune: async (req) => conn.write(() => pruneStep(conn, req)),
   };
 }
 

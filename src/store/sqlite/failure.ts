@@ -82,6 +82,17 @@ function transient(message: string, code: string, exitCode: number = EXIT.usage)
   return new StoreError(message, true, code, exitCode);
 }
 
+/**
+ * As storeFailure, for a result being recorded: transient wherever SQLite's code says the
+ * trouble may pass (isTransientStoreError), so a result is retried through any store trouble
+ * that may pass, as results always were; the message and exit status stay storeFailure's.
+ */
+export function resultFailure(err: unknown, file: string): TockError {
+  const failure = storeFailure(err, file);
+  if (failure.transient || !isTransientStoreError(err)) return failure;
+  return new StoreError(failure.message, true, (err as { code?: string })?.code, failure.exitCode);
+}
+
 /** A store tock will not use as it is (another's file, a newer schema, not a tock store): exit 2, never retried. */
 export function refused(message: string, code = 'refused'): StoreError {
   return new StoreError(message, false, code);

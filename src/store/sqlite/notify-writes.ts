@@ -8,7 +8,8 @@ import { notificationKey, outputTail, type NotificationEvent } from '../../notif
 import { channelsToNotify } from '../../semantics/notify.js';
 import type { AttemptResult, JobSpec, NotifyEvent } from '../../types.js';
 import type { Notice } from '../notifications.js';
-import type { Connection, OccurrenceRow } from './conn.js';
+import type { Connection } from './connection.js';
+import type { OccurrenceRow } from './occurrences.js';
 
 /** What happened, beyond the occurrence row. */
 export interface Happened {

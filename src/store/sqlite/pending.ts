@@ -5,7 +5,7 @@
 import type { MissedRequest, MissedResult, Occurrence, Release, StartRequest, StartResult, TakeOverRequest, TakeOverResult } from '../backend.js';
 import { mayStart } from '../../semantics/overlap.js';
 import { onLeaseExpired, onShutdown } from '../../semantics/delivery.js';
-import type { Connection } from './conn.js';
+import type { Connection } from './connection.js';
 import { asActive } from './claim.js';
 import { toOccurrence } from './rows.js';
 import { notifyEnded, notifyMissed, specOf } from './notify-writes.js';

@@ -5,7 +5,8 @@
 
 import type { AttemptRecord, ClaimRequest, ClaimResult, Recorded } from '../backend.js';
 import { afterAttempt } from '../../semantics/delivery.js';
-import { fail, type Connection } from './conn.js';
+import type { Connection } from './connection.js';
+import { resultFailure } from './failure.js';
 import { claimIn } from './claim.js';
 import { listens, notifyEnded } from './notify-writes.js';
 
@@ -79,7 +80,7 @@ export class RecordBatcher {
         (outcomes) => batch.forEach((w, i) => w.resolve(outcomes[i])),
         (err) => {
           if (this.gathering === batch) this.gathering = undefined;
-          const failure = fail(err, this.conn, true);
+          const failure = resultFailure(err, this.conn.file);
           for (const w of batch) w.reject(failure);
         },
       );
